@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Install everything rgm needs from Debian's archive. Safe to run twice:
+# each step checks for its result first. Run as root (CI and the dev boxes are).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(
+	# build
+	build-essential pkg-config clang libclang-rt-14-dev llvm
+	# kernel + VM
+	linux-image-amd64 linux-headers-amd64 qemu-system-x86 kmod file
+	python3-argcomplete python3-pkg-resources python3-requests busybox-static
+	# userspace libraries
+	libnl-3-dev libnl-genl-3-dev libgnutls28-dev gnutls-bin libjson-c-dev
+	libsqlite3-dev sqlite3 libmicrohttpd-dev
+	# test tools
+	nftables iproute2 conntrack socat
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+		|| missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# virtme-ng is packaged from Debian 13 (trixie) on; it is arch-independent
+# Python whose dependencies are all in bookworm. Take just that .deb.
+if ! command -v vng >/dev/null; then
+	echo "setup: installing virtme-ng from the trixie suite"
+	src=/etc/apt/sources.list.d/debian.sources
+	tmp=$(mktemp -d)
+	sed -n '1,/^$/p' "$src" | sed 's/^Suites:.*/Suites: trixie/' >"$tmp/trixie.sources"
+	apt-get update -q -o Dir::Etc::sourcelist="$tmp/trixie.sources" \
+		-o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0
+	(cd "$tmp" && apt-get download -o Dir::Etc::sourcelist="$tmp/trixie.sources" \
+		-o Dir::Etc::sourceparts=- virtme-ng)
+	dpkg -i "$tmp"/virtme-ng_*_all.deb
+	rm -rf "$tmp"
+	# put bookworm's lists back so later apt calls see the usual suites
+	apt-get update -q
+fi
+
+# kselftest_harness.h ships only inside the linux-source tarball.
+ks="$top/build/kselftest"
+if [ ! -f "$ks/kselftest_harness.h" ]; then
+	echo "setup: extracting the kselftest harness from linux-source-6.1"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download linux-source-6.1 >/dev/null 2>&1) || {
+		apt-get update -q; (cd "$tmp" && apt-get download linux-source-6.1); }
+	mkdir -p "$ks"
+	dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.1_*.deb \
+		| tar -xO ./usr/src/linux-source-6.1.tar.xz | xz -dc \
+		| tar -x -C "$tmp" --wildcards 'linux-source-6.1/tools/testing/selftests/kselftest*.h'
+	cp "$tmp"/linux-source-6.1/tools/testing/selftests/kselftest*.h "$ks/"
+	rm -rf "$tmp"
+fi
+
+echo "setup: done"
