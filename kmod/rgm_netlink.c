@@ -1,0 +1,1290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rgm_netlink.c - the "rgm" generic netlink family (include/uapi/linux/rgm.h).
+ *
+ * Every operation needs CAP_NET_ADMIN (GENL_ADMIN_PERM), dumps included,
+ * and acts on the caller's namespace. Attribute validation is strict and
+ * per operation: each op has its own policy, so an attribute another op
+ * takes is rejected as unknown, and the policies fix every attribute's type
+ * and length, the nesting, and the flag bits (NLA_POLICY_MASK).
+ *
+ * Value ranges are checked by the rgm_nl_v_*() functions right after the
+ * policy, from the rgm_nl_*_checks tables, not by the policy itself:
+ * - the UAPI promises EINVAL for a value out of range, but the policy's
+ *   NLA_POLICY_RANGE fails with ERANGE, which the UAPI keeps for a global
+ *   port outside the managed range;
+ * - NLA_POLICY_VALIDATE_FN on an integer attribute makes 6.1 WARN when the
+ *   attribute has a bad length: the extack policy report then reads the
+ *   function pointer as a range (nla_get_range_unsigned()).
+ *
+ * Writers take rgm_net.lock; the family runs with parallel_ops, so the
+ * genl mutex does not serialise rgm with every other family, and a slow
+ * rgm command (a conntrack walk) only waits for its own namespace.
+ */
+#include <linux/in.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include "rgm_compat.h"
+#include "rgm_expiry.h"
+#include "rgm_netlink.h"
+#include "rgm_pernet.h"
+#include "rgm_table.h"
+
+static struct genl_family rgm_genl_family;
+
+/* Sets the "missing attribute" extack and names the attribute. */
+#define RGM_NL_REQUIRE(extack, nest, tb, type) ({			\
+	int __miss = NL_REQ_ATTR_CHECK(extack, nest, tb, type);		\
+	if (__miss)							\
+		RGM_ERR(extack, #type " is required");			\
+	__miss;								\
+})
+
+/* A policy validation function failing with EINVAL and a named message. */
+#define RGM_NL_VALIDATOR(name, type, get, ok, msg)			\
+static int name(const struct nlattr *attr,				\
+		struct netlink_ext_ack *extack)				\
+{									\
+	type v = get(attr);						\
+									\
+	if (ok)								\
+		return 0;						\
+	RGM_ERR_ATTR(extack, attr, msg);				\
+	return -EINVAL;							\
+}
+
+#define RGM_NL_IS_L4(v) ((v) == IPPROTO_TCP || (v) == IPPROTO_UDP)
+
+RGM_NL_VALIDATOR(rgm_nl_v_map_proto, u8, nla_get_u8, RGM_NL_IS_L4(v),
+		 "RGM_MAP_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP")
+RGM_NL_VALIDATOR(rgm_nl_v_proto, u8, nla_get_u8, RGM_NL_IS_L4(v),
+		 "RGM_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP")
+RGM_NL_VALIDATOR(rgm_nl_v_stream, u8, nla_get_u8, v <= RGM_STREAM_MAX,
+		 "RGM_MAP_A_STREAM is not a known stream type")
+RGM_NL_VALIDATOR(rgm_nl_v_server_port, u16, nla_get_u16, v != 0,
+		 "RGM_MAP_A_SERVER_PORT must be 1..65535")
+RGM_NL_VALIDATOR(rgm_nl_v_global_port, u16, nla_get_u16, v != 0,
+		 "RGM_MAP_A_GLOBAL_PORT must be 1..65535")
+RGM_NL_VALIDATOR(rgm_nl_v_local_port, u16, nla_get_u16, v != 0,
+		 "RGM_MAP_A_LOCAL_PORT must be 1..65535")
+RGM_NL_VALIDATOR(rgm_nl_v_map_lease, u32, nla_get_u32,
+		 v >= 1 && v <= RGM_LEASE_LIMIT,
+		 "RGM_MAP_A_LEASE must be 1..RGM_LEASE_LIMIT")
+RGM_NL_VALIDATOR(rgm_nl_v_lease, u32, nla_get_u32,
+		 v >= 1 && v <= RGM_LEASE_LIMIT,
+		 "RGM_A_LEASE must be 1..RGM_LEASE_LIMIT")
+RGM_NL_VALIDATOR(rgm_nl_v_id, u32, nla_get_u32, v != 0 && v <= INT_MAX,
+		 "RGM_A_MAP_ID is not a valid mapping id")
+RGM_NL_VALIDATOR(rgm_nl_v_count, u32, nla_get_u32,
+		 v >= 1 && v <= RGM_PORTS_MAX,
+		 "RGM_A_COUNT must be 1..RGM_PORTS_MAX")
+RGM_NL_VALIDATOR(rgm_nl_v_port_min, u16, nla_get_u16, v != 0,
+		 "RGM_CFG_A_PORT_MIN must be 1..65535")
+RGM_NL_VALIDATOR(rgm_nl_v_port_max, u16, nla_get_u16, v != 0,
+		 "RGM_CFG_A_PORT_MAX must be 1..65535")
+RGM_NL_VALIDATOR(rgm_nl_v_max_mappings, u32, nla_get_u32,
+		 v >= 1 && v <= RGM_MAX_MAPPINGS_LIMIT,
+		 "RGM_CFG_A_MAX_MAPPINGS must be 1..RGM_MAX_MAPPINGS_LIMIT")
+RGM_NL_VALIDATOR(rgm_nl_v_lease_max, u32, nla_get_u32,
+		 v >= 1 && v <= RGM_LEASE_LIMIT,
+		 "RGM_CFG_A_LEASE_MAX must be 1..RGM_LEASE_LIMIT")
+
+struct rgm_nl_check {
+	int type;
+	int (*fn)(const struct nlattr *attr, struct netlink_ext_ack *extack);
+};
+
+static const struct rgm_nl_check rgm_nl_map_checks[] = {
+	{ RGM_MAP_A_PROTO, rgm_nl_v_map_proto },
+	{ RGM_MAP_A_STREAM, rgm_nl_v_stream },
+	{ RGM_MAP_A_SERVER_PORT, rgm_nl_v_server_port },
+	{ RGM_MAP_A_GLOBAL_PORT, rgm_nl_v_global_port },
+	{ RGM_MAP_A_LOCAL_PORT, rgm_nl_v_local_port },
+	{ RGM_MAP_A_LEASE, rgm_nl_v_map_lease },
+};
+
+static const struct rgm_nl_check rgm_nl_top_checks[] = {
+	{ RGM_A_MAP_ID, rgm_nl_v_id },
+	{ RGM_A_LEASE, rgm_nl_v_lease },
+	{ RGM_A_PROTO, rgm_nl_v_proto },
+	{ RGM_A_COUNT, rgm_nl_v_count },
+};
+
+static const struct rgm_nl_check rgm_nl_cfg_checks[] = {
+	{ RGM_CFG_A_PORT_MIN, rgm_nl_v_port_min },
+	{ RGM_CFG_A_PORT_MAX, rgm_nl_v_port_max },
+	{ RGM_CFG_A_MAX_MAPPINGS, rgm_nl_v_max_mappings },
+	{ RGM_CFG_A_LEASE_MAX, rgm_nl_v_lease_max },
+};
+
+/* Runs the range checks of @checks on the attributes present in @tb. */
+static int rgm_nl_check(struct nlattr **tb, const struct rgm_nl_check *checks,
+			unsigned int n, struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (!tb[checks[i].type])
+			continue;
+		err = checks[i].fn(tb[checks[i].type], extack);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+#define RGM_NL_OUTPUT_ONLY(attr) \
+	[attr] = { .type = NLA_REJECT, .reject_message = "rgm: " #attr " is output only" }
+
+/* A mapping as MAP_ADD takes it. */
+static const struct nla_policy rgm_map_policy[RGM_MAP_A_MAX + 1] = {
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_ID),
+	[RGM_MAP_A_PROTO] = { .type = NLA_U8 },
+	[RGM_MAP_A_STREAM] = { .type = NLA_U8 },
+	[RGM_MAP_A_SERVER_ADDR] = { .type = NLA_BE32 },
+	[RGM_MAP_A_SERVER_PORT] = { .type = NLA_U16 },
+	[RGM_MAP_A_GLOBAL_ADDR] = { .type = NLA_BE32 },
+	[RGM_MAP_A_GLOBAL_PORT] = { .type = NLA_U16 },
+	[RGM_MAP_A_LOCAL_ADDR] = { .type = NLA_BE32 },
+	[RGM_MAP_A_LOCAL_PORT] = { .type = NLA_U16 },
+	[RGM_MAP_A_LEASE] = { .type = NLA_U32 },
+	[RGM_MAP_A_OWNER] = { .type = NLA_U64 },
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_EXPIRES),
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_PACKETS_IN),
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_BYTES_IN),
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_PACKETS_OUT),
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_BYTES_OUT),
+	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_DROPS),
+};
+
+/* RGM_A_KEY: exactly what the table is keyed by. */
+static const struct nla_policy rgm_key_policy[RGM_MAP_A_MAX + 1] = {
+	[RGM_MAP_A_PROTO] = { .type = NLA_U8 },
+	[RGM_MAP_A_GLOBAL_ADDR] = { .type = NLA_BE32 },
+	[RGM_MAP_A_GLOBAL_PORT] = { .type = NLA_U16 },
+};
+
+static const struct nla_policy rgm_cfg_addrs_policy[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_ADDR] = { .type = NLA_BE32 },
+};
+
+static const struct nla_policy rgm_cfg_policy[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_GLOBAL_ADDRS] = NLA_POLICY_NESTED(rgm_cfg_addrs_policy),
+	[RGM_CFG_A_PORT_MIN] = { .type = NLA_U16 },
+	[RGM_CFG_A_PORT_MAX] = { .type = NLA_U16 },
+	[RGM_CFG_A_MAX_MAPPINGS] = { .type = NLA_U32 },
+	[RGM_CFG_A_LEASE_MAX] = { .type = NLA_U32 },
+};
+
+/* Top level policies, one per operation. */
+static const struct nla_policy rgm_add_policy[RGM_A_MAX + 1] = {
+	/* Each element of the array is a mapping (its type is checked). */
+	[RGM_A_MAPPINGS] = NLA_POLICY_NESTED_ARRAY(rgm_map_policy),
+};
+
+static const struct nla_policy rgm_del_policy[RGM_A_MAX + 1] = {
+	[RGM_A_MAP_ID] = { .type = NLA_U32 },
+	[RGM_A_KEY] = NLA_POLICY_NESTED(rgm_key_policy),
+	[RGM_A_OWNER] = { .type = NLA_U64 },
+	[RGM_A_ALL] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy rgm_get_policy[RGM_A_MAX + 1] = {
+	[RGM_A_MAP_ID] = { .type = NLA_U32 },
+	[RGM_A_KEY] = NLA_POLICY_NESTED(rgm_key_policy),
+	[RGM_A_OWNER] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy rgm_renew_policy[RGM_A_MAX + 1] = {
+	[RGM_A_MAP_ID] = { .type = NLA_U32 },
+	[RGM_A_KEY] = NLA_POLICY_NESTED(rgm_key_policy),
+	[RGM_A_OWNER] = { .type = NLA_U64 },
+	[RGM_A_LEASE] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy rgm_ports_policy[RGM_A_MAX + 1] = {
+	[RGM_A_PROTO] = { .type = NLA_U8 },
+	[RGM_A_COUNT] = { .type = NLA_U32 },
+	[RGM_A_GLOBAL_ADDR] = { .type = NLA_BE32 },
+	[RGM_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __RGM_PORTS_F_ALL),
+};
+
+/* CONFIG_GET, STATS_GET: no attribute at all. */
+static const struct nla_policy rgm_none_policy[RGM_A_MAX + 1] = {
+};
+
+static const struct nla_policy rgm_cfg_set_policy[RGM_A_MAX + 1] = {
+	[RGM_A_CONFIG] = NLA_POLICY_NESTED(rgm_cfg_policy),
+};
+
+/* A usable host address: not 0/8, multicast, broadcast or loopback. */
+static bool rgm_nl_unicast(__be32 addr)
+{
+	return !ipv4_is_zeronet(addr) && !ipv4_is_multicast(addr) &&
+	       !ipv4_is_lbcast(addr) && !ipv4_is_loopback(addr);
+}
+
+static size_t rgm_nl_mapping_size(void)
+{
+	return nla_total_size(0) +		/* RGM_A_MAPPING */
+	       nla_total_size(4) +		/* ID */
+	       2 * nla_total_size(1) +		/* PROTO, STREAM */
+	       3 * nla_total_size(4) +		/* SERVER, GLOBAL, LOCAL ADDR */
+	       3 * nla_total_size(2) +		/* SERVER, GLOBAL, LOCAL PORT */
+	       2 * nla_total_size(4) +		/* LEASE, EXPIRES */
+	       6 * nla_total_size_64bit(8);	/* OWNER, counters */
+}
+
+/* Caller holds rgm_net.lock (lease and expiry are read). */
+static int rgm_nl_put_mapping(struct sk_buff *skb, int attrtype,
+			      const struct rgm_mapping *m)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, attrtype);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, RGM_MAP_A_ID, m->id) ||
+	    nla_put_u8(skb, RGM_MAP_A_PROTO, m->key.proto) ||
+	    nla_put_u8(skb, RGM_MAP_A_STREAM, m->stream) ||
+	    (m->saddr &&
+	     nla_put_in_addr(skb, RGM_MAP_A_SERVER_ADDR, m->saddr)) ||
+	    (m->sport &&
+	     nla_put_u16(skb, RGM_MAP_A_SERVER_PORT, ntohs(m->sport))) ||
+	    nla_put_in_addr(skb, RGM_MAP_A_GLOBAL_ADDR, m->key.gaddr) ||
+	    nla_put_u16(skb, RGM_MAP_A_GLOBAL_PORT, ntohs(m->key.gport)) ||
+	    nla_put_in_addr(skb, RGM_MAP_A_LOCAL_ADDR, m->laddr) ||
+	    nla_put_u16(skb, RGM_MAP_A_LOCAL_PORT, ntohs(m->lport)) ||
+	    nla_put_u32(skb, RGM_MAP_A_LEASE, m->lease) ||
+	    nla_put_u64_64bit(skb, RGM_MAP_A_OWNER, m->owner, RGM_MAP_A_PAD) ||
+	    nla_put_u32(skb, RGM_MAP_A_EXPIRES, rgm_mapping_expires_in(m)) ||
+	    nla_put_u64_64bit(skb, RGM_MAP_A_PACKETS_IN,
+			      atomic64_read(&m->packets_in), RGM_MAP_A_PAD) ||
+	    nla_put_u64_64bit(skb, RGM_MAP_A_BYTES_IN,
+			      atomic64_read(&m->bytes_in), RGM_MAP_A_PAD) ||
+	    nla_put_u64_64bit(skb, RGM_MAP_A_PACKETS_OUT,
+			      atomic64_read(&m->packets_out), RGM_MAP_A_PAD) ||
+	    nla_put_u64_64bit(skb, RGM_MAP_A_BYTES_OUT,
+			      atomic64_read(&m->bytes_out), RGM_MAP_A_PAD) ||
+	    nla_put_u64_64bit(skb, RGM_MAP_A_DROPS,
+			      atomic64_read(&m->drops), RGM_MAP_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * MAP_NEW / MAP_GONE to RGM_MCGRP_EVENTS of the mapping's namespace. Best
+ * effort: a listener that loses one (ENOMEM, full socket) learns it from
+ * the socket's ENOBUFS and can dump the table.
+ */
+void rgm_nl_notify(struct rgm_net *rn, const struct rgm_mapping *m, u8 cmd,
+		   u8 reason)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	lockdep_assert_held(&rn->lock);
+
+	if (!genl_has_listeners(&rgm_genl_family, rn->net, 0))
+		return;
+	skb = genlmsg_new(rgm_nl_mapping_size() + nla_total_size(1),
+			  GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &rgm_genl_family, 0, cmd);
+	if (!hdr)
+		goto err;
+	if (rgm_nl_put_mapping(skb, RGM_A_MAPPING, m))
+		goto err;
+	if (cmd == RGM_CMD_MAP_GONE && nla_put_u8(skb, RGM_A_REASON, reason))
+		goto err;
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&rgm_genl_family, rn->net, skb, 0, 0,
+				GFP_KERNEL);
+	return;
+err:
+	nlmsg_free(skb);
+}
+
+/* Fills @m from one RGM_A_MAPPING of MAP_ADD, checked against the config. */
+static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
+				struct rgm_mapping *m,
+				struct netlink_ext_ack *extack)
+{
+	const struct rgm_config *cfg = rgm_config_locked(rn);
+	struct nlattr *tb[RGM_MAP_A_MAX + 1];
+	u8 stream = RGM_STREAM_UNSPEC;
+	u32 lease;
+	int err;
+
+	err = nla_parse_nested(tb, RGM_MAP_A_MAX, nla, rgm_map_policy, extack);
+	if (!err)
+		err = rgm_nl_check(tb, rgm_nl_map_checks,
+				   ARRAY_SIZE(rgm_nl_map_checks), extack);
+	if (err)
+		return err;
+	if (RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_PROTO) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_GLOBAL_ADDR) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_GLOBAL_PORT) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_ADDR) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_PORT) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LEASE))
+		return -EINVAL;
+
+	m->key.proto = nla_get_u8(tb[RGM_MAP_A_PROTO]);
+	if (tb[RGM_MAP_A_STREAM])
+		stream = nla_get_u8(tb[RGM_MAP_A_STREAM]);
+	if (stream == RGM_STREAM_UNSPEC)
+		stream = m->key.proto == IPPROTO_TCP ? RGM_STREAM_TCP :
+						       RGM_STREAM_UDP;
+	if ((stream == RGM_STREAM_TCP) != (m->key.proto == IPPROTO_TCP)) {
+		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_STREAM],
+			     "RGM_MAP_A_STREAM does not fit RGM_MAP_A_PROTO");
+		return -EINVAL;
+	}
+	m->stream = stream;
+
+	if (tb[RGM_MAP_A_SERVER_ADDR]) {
+		m->saddr = nla_get_in_addr(tb[RGM_MAP_A_SERVER_ADDR]);
+		/* 0.0.0.0 is "any", as an absent attribute. */
+		if (m->saddr && !rgm_nl_unicast(m->saddr)) {
+			RGM_ERR_ATTR(extack, tb[RGM_MAP_A_SERVER_ADDR],
+				     "RGM_MAP_A_SERVER_ADDR must be a unicast address");
+			return -EINVAL;
+		}
+	}
+	if (tb[RGM_MAP_A_SERVER_PORT])
+		m->sport = htons(nla_get_u16(tb[RGM_MAP_A_SERVER_PORT]));
+
+	m->key.gaddr = nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]);
+	if (!rgm_config_has_addr(cfg, m->key.gaddr)) {
+		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR],
+			     "RGM_MAP_A_GLOBAL_ADDR is not a configured global address");
+		return -EADDRNOTAVAIL;
+	}
+	m->key.gport = htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT]));
+	if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
+		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_GLOBAL_PORT],
+			     "RGM_MAP_A_GLOBAL_PORT is outside the managed port range");
+		return -ERANGE;
+	}
+
+	m->laddr = nla_get_in_addr(tb[RGM_MAP_A_LOCAL_ADDR]);
+	if (!rgm_nl_unicast(m->laddr) || rgm_config_has_addr(cfg, m->laddr)) {
+		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_LOCAL_ADDR],
+			     "RGM_MAP_A_LOCAL_ADDR must be a unicast address, not a global one");
+		return -EINVAL;
+	}
+	m->lport = htons(nla_get_u16(tb[RGM_MAP_A_LOCAL_PORT]));
+
+	lease = nla_get_u32(tb[RGM_MAP_A_LEASE]);
+	if (lease > cfg->lease_max) {
+		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_LEASE],
+			     "RGM_MAP_A_LEASE exceeds the configured lease maximum");
+		return -EINVAL;
+	}
+	rgm_mapping_set_lease(m, lease);
+
+	if (tb[RGM_MAP_A_OWNER])
+		m->owner = nla_get_u64(tb[RGM_MAP_A_OWNER]);
+	return 0;
+}
+
+static int rgm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *list = info->attrs[RGM_A_MAPPINGS];
+	struct rgm_mapping **maps;
+	unsigned int n = 0, i, j;
+	struct sk_buff *reply;
+	struct nlattr *nla, *nest;
+	LIST_HEAD(rollback);
+	int rem, err;
+	void *hdr;
+
+	if (RGM_NL_REQUIRE(extack, NULL, info->attrs, RGM_A_MAPPINGS))
+		return -EINVAL;
+	nla_for_each_nested(nla, list, rem) {
+		if (nla_type(nla) != RGM_A_MAPPING) {
+			RGM_ERR_ATTR(extack, nla,
+				     "RGM_A_MAPPINGS may only hold RGM_A_MAPPING");
+			return -EINVAL;
+		}
+		if (++n > RGM_BATCH_MAX) {
+			RGM_ERR_ATTR(extack, list,
+				     "RGM_A_MAPPINGS holds more than RGM_BATCH_MAX mappings");
+			return -EINVAL;
+		}
+	}
+	if (!n) {
+		RGM_ERR_ATTR(extack, list, "RGM_A_MAPPINGS is empty");
+		return -EINVAL;
+	}
+
+	/* Allocate everything first: past validation, only insertion fails. */
+	maps = kcalloc(n, sizeof(*maps), GFP_KERNEL);
+	if (!maps)
+		return -ENOMEM;
+	reply = genlmsg_new(nla_total_size(0) + n * rgm_nl_mapping_size(),
+			    GFP_KERNEL);
+	if (!reply) {
+		err = -ENOMEM;
+		goto out_maps;
+	}
+	hdr = genlmsg_put_reply(reply, info, &rgm_genl_family, 0,
+				RGM_CMD_MAP_ADD);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out_reply;
+	}
+	for (i = 0; i < n; i++) {
+		maps[i] = rgm_mapping_alloc();
+		if (!maps[i]) {
+			err = -ENOMEM;
+			goto out_reply;
+		}
+	}
+
+	mutex_lock(&rn->lock);
+	i = 0;
+	nla_for_each_nested(nla, list, rem) {
+		struct rgm_mapping *m = maps[i];
+
+		err = rgm_nl_parse_mapping(rn, nla, m, extack);
+		if (err)
+			goto out_unlock;
+		for (j = 0; j < i; j++) {
+			if (!memcmp(&maps[j]->key, &m->key, sizeof(m->key))) {
+				RGM_ERR_ATTR(extack, nla,
+					     "RGM_A_MAPPING repeats the key of an earlier one in the batch");
+				err = -EEXIST;
+				goto out_unlock;
+			}
+		}
+		if (rgm_table_lookup_locked(rn, m->key.proto, m->key.gaddr,
+					    m->key.gport)) {
+			RGM_ERR_ATTR(extack, nla,
+				     "RGM_A_MAPPING: proto, global address and port are already mapped");
+			err = -EEXIST;
+			goto out_unlock;
+		}
+		i++;
+	}
+	if (rn->count + n > rgm_config_locked(rn)->max_mappings) {
+		RGM_ERR_ATTR(extack, list,
+			     "RGM_A_MAPPINGS would exceed the mapping limit");
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+
+	for (i = 0; i < n; i++) {
+		err = rgm_table_insert(rn, maps[i]);
+		if (err)
+			goto out_rollback;
+		list_add_tail(&maps[i]->gone, &rollback);
+	}
+	rn->added += n;
+
+	nest = nla_nest_start(reply, RGM_A_MAPPINGS);
+	for (i = 0; nest && i < n; i++)
+		if (WARN_ON_ONCE(rgm_nl_put_mapping(reply, RGM_A_MAPPING,
+						    maps[i])))
+			break;
+	if (nest)
+		nla_nest_end(reply, nest);
+	genlmsg_end(reply, hdr);
+
+	for (i = 0; i < n; i++) {
+		list_del_init(&maps[i]->gone);
+		rgm_nl_notify(rn, maps[i], RGM_CMD_MAP_NEW, 0);
+	}
+	rgm_expiry_arm(rn);
+	mutex_unlock(&rn->lock);
+	kfree(maps);
+	return genlmsg_reply(reply, info);
+
+out_rollback:
+	/* The inserted ones were visible: remove them as any removal. */
+	for (j = 0; j < i; j++)
+		maps[j] = NULL;
+	rgm_table_remove(rn, &rollback, RGM_REASON_UNSPEC);
+	RGM_ERR(extack, "RGM_A_MAPPINGS could not be inserted");
+out_unlock:
+	mutex_unlock(&rn->lock);
+out_reply:
+	nlmsg_free(reply);
+out_maps:
+	for (i = 0; i < n; i++)
+		if (maps[i])
+			rgm_mapping_free(maps[i]);
+	kfree(maps);
+	return err;
+}
+
+/* RGM_A_KEY to a mapping; ENOENT if there is none. */
+static int rgm_nl_key_lookup(struct rgm_net *rn, struct nlattr *key,
+			     struct rgm_mapping **out,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[RGM_MAP_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, RGM_MAP_A_MAX, key, rgm_key_policy, extack);
+	if (!err)
+		err = rgm_nl_check(tb, rgm_nl_map_checks,
+				   ARRAY_SIZE(rgm_nl_map_checks), extack);
+	if (err)
+		return err;
+	if (RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_PROTO) ||
+	    RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_GLOBAL_ADDR) ||
+	    RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_GLOBAL_PORT))
+		return -EINVAL;
+	*out = rgm_table_lookup_locked(rn, nla_get_u8(tb[RGM_MAP_A_PROTO]),
+				       nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]),
+				       htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT])));
+	if (!*out) {
+		RGM_ERR_ATTR(extack, key, "RGM_A_KEY: no such mapping");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Collects on @out (through rgm_mapping.gone) the mappings that exactly one
+ * selector of @attrs names. Selectors the op does not take are already
+ * rejected by its policy. Sets *@by_key_or_id to tell deletes from flushes.
+ */
+static int rgm_nl_select(struct rgm_net *rn, struct nlattr **attrs,
+			 struct list_head *out, bool *by_key_or_id,
+			 struct netlink_ext_ack *extack)
+{
+	static const int sel[] = {
+		RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER, RGM_A_ALL,
+	};
+	struct nlattr *first = NULL;
+	struct rgm_mapping *m;
+	unsigned int i;
+	int id, err;
+
+	lockdep_assert_held(&rn->lock);
+
+	for (i = 0; i < ARRAY_SIZE(sel); i++) {
+		if (!attrs[sel[i]])
+			continue;
+		if (first) {
+			RGM_ERR_ATTR(extack, attrs[sel[i]],
+				     "exactly one selector (RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER, RGM_A_ALL) is allowed");
+			return -EINVAL;
+		}
+		first = attrs[sel[i]];
+	}
+	if (!first) {
+		RGM_ERR(extack,
+			"a selector (RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER or RGM_A_ALL) is required");
+		return -EINVAL;
+	}
+
+	*by_key_or_id = false;
+	if (attrs[RGM_A_MAP_ID]) {
+		*by_key_or_id = true;
+		m = rgm_table_find_id(rn, nla_get_u32(attrs[RGM_A_MAP_ID]));
+		if (!m) {
+			RGM_ERR_ATTR(extack, attrs[RGM_A_MAP_ID],
+				     "RGM_A_MAP_ID: no such mapping");
+			return -ENOENT;
+		}
+		list_add_tail(&m->gone, out);
+	} else if (attrs[RGM_A_KEY]) {
+		*by_key_or_id = true;
+		err = rgm_nl_key_lookup(rn, attrs[RGM_A_KEY], &m, extack);
+		if (err)
+			return err;
+		list_add_tail(&m->gone, out);
+	} else if (attrs[RGM_A_OWNER]) {
+		u64 owner = nla_get_u64(attrs[RGM_A_OWNER]);
+
+		idr_for_each_entry(&rn->ids, m, id)
+			if (m->owner == owner)
+				list_add_tail(&m->gone, out);
+	} else {
+		idr_for_each_entry(&rn->ids, m, id)
+			list_add_tail(&m->gone, out);
+	}
+	return 0;
+}
+
+/* Replies with RGM_A_COUNT: allocated before the command acts, sent after. */
+static struct sk_buff *rgm_nl_count_alloc(struct genl_info *info, u8 cmd,
+					  void **hdr)
+{
+	struct sk_buff *reply;
+
+	reply = genlmsg_new(nla_total_size(4), GFP_KERNEL);
+	if (!reply)
+		return NULL;
+	*hdr = genlmsg_put_reply(reply, info, &rgm_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static int rgm_nl_count_send(struct sk_buff *reply, void *hdr,
+			     struct genl_info *info, u32 count)
+{
+	/* Cannot fail: the message was sized for it. */
+	if (WARN_ON_ONCE(nla_put_u32(reply, RGM_A_COUNT, count))) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+static int rgm_nl_map_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct rgm_mapping *m;
+	struct sk_buff *reply;
+	LIST_HEAD(doomed);
+	bool by_key_or_id;
+	u32 count = 0;
+	void *hdr;
+	int err;
+
+	reply = rgm_nl_count_alloc(info, RGM_CMD_MAP_DEL, &hdr);
+	if (!reply)
+		return -ENOMEM;
+
+	mutex_lock(&rn->lock);
+	err = rgm_nl_select(rn, info->attrs, &doomed, &by_key_or_id,
+			    info->extack);
+	if (err) {
+		mutex_unlock(&rn->lock);
+		nlmsg_free(reply);
+		return err;
+	}
+	list_for_each_entry(m, &doomed, gone)
+		count++;
+	rgm_table_remove(rn, &doomed, by_key_or_id ? RGM_REASON_DELETED :
+						     RGM_REASON_FLUSHED);
+	mutex_unlock(&rn->lock);
+
+	return rgm_nl_count_send(reply, hdr, info, count);
+}
+
+static int rgm_nl_map_renew(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct rgm_mapping *m, *tmp;
+	struct sk_buff *reply;
+	LIST_HEAD(renew);
+	bool by_key_or_id;
+	u32 lease, count = 0;
+	void *hdr;
+	int err;
+
+	if (RGM_NL_REQUIRE(extack, NULL, info->attrs, RGM_A_LEASE))
+		return -EINVAL;
+	lease = nla_get_u32(info->attrs[RGM_A_LEASE]);
+
+	reply = rgm_nl_count_alloc(info, RGM_CMD_MAP_RENEW, &hdr);
+	if (!reply)
+		return -ENOMEM;
+
+	mutex_lock(&rn->lock);
+	if (lease > rgm_config_locked(rn)->lease_max) {
+		RGM_ERR_ATTR(extack, info->attrs[RGM_A_LEASE],
+			     "RGM_A_LEASE exceeds the configured lease maximum");
+		err = -EINVAL;
+		goto out;
+	}
+	err = rgm_nl_select(rn, info->attrs, &renew, &by_key_or_id, extack);
+	list_for_each_entry_safe(m, tmp, &renew, gone) {
+		list_del_init(&m->gone);
+		if (!err) {
+			rgm_mapping_set_lease(m, lease);
+			count++;
+		}
+	}
+	if (count)
+		rn->gen++;
+out:
+	mutex_unlock(&rn->lock);
+	if (err) {
+		nlmsg_free(reply);
+		return err;
+	}
+	return rgm_nl_count_send(reply, hdr, info, count);
+}
+
+static int rgm_nl_map_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct rgm_mapping *m;
+	struct sk_buff *reply;
+	LIST_HEAD(sel);
+	bool by_key_or_id;
+	void *hdr;
+	int err;
+
+	if (info->attrs[RGM_A_OWNER]) {
+		RGM_ERR_ATTR(extack, info->attrs[RGM_A_OWNER],
+			     "RGM_A_OWNER only filters a dump");
+		return -EINVAL;
+	}
+
+	reply = genlmsg_new(rgm_nl_mapping_size(), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &rgm_genl_family, 0,
+				RGM_CMD_MAP_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+
+	mutex_lock(&rn->lock);
+	err = rgm_nl_select(rn, info->attrs, &sel, &by_key_or_id, extack);
+	if (err) {
+		mutex_unlock(&rn->lock);
+		goto err_free;
+	}
+	m = list_first_entry(&sel, struct rgm_mapping, gone);
+	list_del_init(&m->gone);
+	err = rgm_nl_put_mapping(reply, RGM_A_MAPPING, m);
+	mutex_unlock(&rn->lock);
+	if (err)
+		goto err_free;
+
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+err_free:
+	nlmsg_free(reply);
+	return err;
+}
+
+/* Dump cursor: cb->args[0] is the next id to visit. */
+static int rgm_nl_map_dump_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+
+	if (attrs[RGM_A_MAP_ID] || attrs[RGM_A_KEY]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack,
+				    attrs[RGM_A_MAP_ID] ?: attrs[RGM_A_KEY],
+				    "rgm: a dump takes only RGM_A_OWNER");
+		return -EINVAL;
+	}
+	cb->args[0] = 1;
+	return 0;
+}
+
+/*
+ * Dumps in id order, resuming from the id after the last one sent, so the
+ * cursor stays valid whatever is added or removed between two calls: a
+ * mapping present for the whole dump is sent exactly once. Changes during
+ * the dump are flagged with NLM_F_DUMP_INTR through the table generation.
+ */
+static int rgm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct rgm_net *rn = rgm_pernet(sock_net(skb->sk));
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr *owner_attr = attrs[RGM_A_OWNER];
+	u64 owner = owner_attr ? nla_get_u64(owner_attr) : 0;
+	struct rgm_mapping *m;
+	int id = cb->args[0];
+	void *hdr;
+
+	mutex_lock(&rn->lock);
+	cb->seq = rn->gen;
+	if (cb->args[0] > INT_MAX) {
+		mutex_unlock(&rn->lock);
+		return 0;
+	}
+	for (; (m = idr_get_next(&rn->ids, &id)); id++) {
+		if (owner_attr && m->owner != owner)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &rgm_genl_family,
+				  NLM_F_MULTI, RGM_CMD_MAP_GET);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (rgm_nl_put_mapping(skb, RGM_A_MAPPING, m)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	mutex_unlock(&rn->lock);
+
+	/* id is where to resume; past the last one if the loop ran out. */
+	cb->args[0] = m ? id : (long)INT_MAX + 1;
+	return skb->len;
+}
+
+static bool rgm_nl_port_used(struct rgm_net *rn, u8 proto, __be32 gaddr,
+			     u32 port)
+{
+	return rgm_table_lookup_locked(rn, proto, gaddr, htons(port));
+}
+
+static int rgm_nl_ports_free(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **attrs = info->attrs;
+	const struct rgm_config *cfg;
+	u32 count, flags = 0, found = 0, i, p;
+	struct sk_buff *reply;
+	struct nlattr *nest;
+	__be32 gaddr;
+	u16 *ports;
+	void *hdr;
+	int err = 0;
+	u8 proto;
+
+	if (RGM_NL_REQUIRE(extack, NULL, attrs, RGM_A_PROTO) ||
+	    RGM_NL_REQUIRE(extack, NULL, attrs, RGM_A_COUNT))
+		return -EINVAL;
+	proto = nla_get_u8(attrs[RGM_A_PROTO]);
+	count = nla_get_u32(attrs[RGM_A_COUNT]);
+	if (attrs[RGM_A_FLAGS])
+		flags = nla_get_u32(attrs[RGM_A_FLAGS]);
+
+	ports = kmalloc_array(count, sizeof(*ports), GFP_KERNEL);
+	if (!ports)
+		return -ENOMEM;
+
+	mutex_lock(&rn->lock);
+	cfg = rgm_config_locked(rn);
+	if (attrs[RGM_A_GLOBAL_ADDR]) {
+		gaddr = nla_get_in_addr(attrs[RGM_A_GLOBAL_ADDR]);
+		if (!rgm_config_has_addr(cfg, gaddr)) {
+			RGM_ERR_ATTR(extack, attrs[RGM_A_GLOBAL_ADDR],
+				     "RGM_A_GLOBAL_ADDR is not a configured global address");
+			err = -EADDRNOTAVAIL;
+		}
+	} else if (cfg->n_addrs) {
+		gaddr = cfg->addrs[0];
+	} else {
+		RGM_ERR(extack, "no global address is configured");
+		err = -EADDRNOTAVAIL;
+	}
+
+	if (!err && (flags & RGM_PORTS_F_PAIRS)) {
+		for (p = ALIGN(cfg->port_min, 2);
+		     p + 1 <= cfg->port_max && found < count; p += 2)
+			if (!rgm_nl_port_used(rn, proto, gaddr, p) &&
+			    !rgm_nl_port_used(rn, proto, gaddr, p + 1))
+				ports[found++] = p;
+	} else if (!err) {
+		for (p = cfg->port_min; p <= cfg->port_max && found < count; p++)
+			if (!rgm_nl_port_used(rn, proto, gaddr, p))
+				ports[found++] = p;
+	}
+	mutex_unlock(&rn->lock);
+	if (err)
+		goto out;
+	if (found < count) {
+		RGM_ERR_ATTR(extack, attrs[RGM_A_COUNT],
+			     "RGM_A_COUNT: not enough free ports in the managed range");
+		err = -ENOSPC;
+		goto out;
+	}
+
+	reply = genlmsg_new(nla_total_size(0) + count * nla_total_size(2),
+			    GFP_KERNEL);
+	if (!reply) {
+		err = -ENOMEM;
+		goto out;
+	}
+	hdr = genlmsg_put_reply(reply, info, &rgm_genl_family, 0,
+				RGM_CMD_PORTS_FREE);
+	nest = hdr ? nla_nest_start(reply, RGM_A_PORTS) : NULL;
+	if (!nest) {
+		nlmsg_free(reply);
+		err = -EMSGSIZE;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		if (nla_put_u16(reply, RGM_A_PORT, ports[i])) {
+			nlmsg_free(reply);
+			err = -EMSGSIZE;
+			goto out;
+		}
+	}
+	nla_nest_end(reply, nest);
+	genlmsg_end(reply, hdr);
+	err = genlmsg_reply(reply, info);
+out:
+	kfree(ports);
+	return err;
+}
+
+static int rgm_nl_put_config(struct sk_buff *skb, const struct rgm_config *cfg)
+{
+	struct nlattr *nest, *addrs;
+	u32 i;
+
+	nest = nla_nest_start(skb, RGM_A_CONFIG);
+	if (!nest)
+		return -EMSGSIZE;
+	addrs = nla_nest_start(skb, RGM_CFG_A_GLOBAL_ADDRS);
+	if (!addrs)
+		return -EMSGSIZE;
+	for (i = 0; i < cfg->n_addrs; i++)
+		if (nla_put_in_addr(skb, RGM_CFG_A_ADDR, cfg->addrs[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, addrs);
+	if (nla_put_u16(skb, RGM_CFG_A_PORT_MIN, cfg->port_min) ||
+	    nla_put_u16(skb, RGM_CFG_A_PORT_MAX, cfg->port_max) ||
+	    nla_put_u32(skb, RGM_CFG_A_MAX_MAPPINGS, cfg->max_mappings) ||
+	    nla_put_u32(skb, RGM_CFG_A_LEASE_MAX, cfg->lease_max))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int rgm_nl_config_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct sk_buff *reply;
+	void *hdr;
+	int err;
+
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &rgm_genl_family, 0,
+				RGM_CMD_CONFIG_GET);
+	if (!hdr) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	mutex_lock(&rn->lock);
+	err = rgm_nl_put_config(reply, rgm_config_locked(rn));
+	mutex_unlock(&rn->lock);
+	if (err) {
+		nlmsg_free(reply);
+		return err;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+/* Applies RGM_CFG_A_GLOBAL_ADDRS to @cfg. */
+static int rgm_nl_parse_addrs(struct rgm_config *cfg, struct nlattr *addrs,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *a;
+	int rem;
+
+	cfg->n_addrs = 0;
+	nla_for_each_nested(a, addrs, rem) {
+		__be32 addr = nla_get_in_addr(a);
+
+		if (cfg->n_addrs == RGM_GLOBAL_ADDRS_MAX) {
+			RGM_ERR_ATTR(extack, addrs,
+				     "RGM_CFG_A_GLOBAL_ADDRS holds more than RGM_GLOBAL_ADDRS_MAX addresses");
+			return -EINVAL;
+		}
+		if (!rgm_nl_unicast(addr)) {
+			RGM_ERR_ATTR(extack, a,
+				     "RGM_CFG_A_ADDR must be a unicast address");
+			return -EINVAL;
+		}
+		if (rgm_config_has_addr(cfg, addr)) {
+			RGM_ERR_ATTR(extack, a,
+				     "RGM_CFG_A_ADDR is listed twice");
+			return -EINVAL;
+		}
+		cfg->addrs[cfg->n_addrs++] = addr;
+	}
+	return 0;
+}
+
+/* EBUSY if an installed mapping would not fit @cfg. */
+static int rgm_nl_config_fits(struct rgm_net *rn, const struct rgm_config *cfg,
+			      struct nlattr **tb, struct nlattr *top,
+			      struct netlink_ext_ack *extack)
+{
+	struct rgm_mapping *m;
+	int id;
+
+	if (rn->count > cfg->max_mappings) {
+		RGM_ERR_ATTR(extack, tb[RGM_CFG_A_MAX_MAPPINGS],
+			     "RGM_CFG_A_MAX_MAPPINGS is below the number of installed mappings");
+		return -EBUSY;
+	}
+	idr_for_each_entry(&rn->ids, m, id) {
+		if (!rgm_config_has_addr(cfg, m->key.gaddr)) {
+			RGM_ERR_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
+				     "RGM_CFG_A_GLOBAL_ADDRS drops an address an installed mapping uses");
+			return -EBUSY;
+		}
+		if (rgm_config_has_addr(cfg, m->laddr)) {
+			RGM_ERR_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
+				     "RGM_CFG_A_GLOBAL_ADDRS holds the local address of an installed mapping");
+			return -EBUSY;
+		}
+		if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
+			RGM_ERR_ATTR(extack, tb[RGM_CFG_A_PORT_MIN] ?:
+					     tb[RGM_CFG_A_PORT_MAX] ?: top,
+				     "RGM_CFG_A_PORT_MIN/MAX leave an installed mapping's port outside the range");
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static int rgm_nl_config_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[RGM_CFG_A_MAX + 1];
+	struct rgm_config *old, *cfg;
+	struct nlattr *top;
+	int err;
+
+	if (RGM_NL_REQUIRE(extack, NULL, info->attrs, RGM_A_CONFIG))
+		return -EINVAL;
+	top = info->attrs[RGM_A_CONFIG];
+	err = nla_parse_nested(tb, RGM_CFG_A_MAX, top, rgm_cfg_policy, extack);
+	if (!err)
+		err = rgm_nl_check(tb, rgm_nl_cfg_checks,
+				   ARRAY_SIZE(rgm_nl_cfg_checks), extack);
+	if (err)
+		return err;
+
+	mutex_lock(&rn->lock);
+	old = rgm_config_locked(rn);
+	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL);
+	if (!cfg) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	if (tb[RGM_CFG_A_GLOBAL_ADDRS]) {
+		err = rgm_nl_parse_addrs(cfg, tb[RGM_CFG_A_GLOBAL_ADDRS],
+					 extack);
+		if (err)
+			goto out_free;
+	}
+	if (tb[RGM_CFG_A_PORT_MIN])
+		cfg->port_min = nla_get_u16(tb[RGM_CFG_A_PORT_MIN]);
+	if (tb[RGM_CFG_A_PORT_MAX])
+		cfg->port_max = nla_get_u16(tb[RGM_CFG_A_PORT_MAX]);
+	if (tb[RGM_CFG_A_MAX_MAPPINGS])
+		cfg->max_mappings = nla_get_u32(tb[RGM_CFG_A_MAX_MAPPINGS]);
+	if (tb[RGM_CFG_A_LEASE_MAX])
+		cfg->lease_max = nla_get_u32(tb[RGM_CFG_A_LEASE_MAX]);
+	if (cfg->port_min > cfg->port_max) {
+		RGM_ERR_ATTR(extack, tb[RGM_CFG_A_PORT_MAX] ?:
+				     tb[RGM_CFG_A_PORT_MIN],
+			     "RGM_CFG_A_PORT_MAX must not be below RGM_CFG_A_PORT_MIN");
+		err = -EINVAL;
+		goto out_free;
+	}
+	err = rgm_nl_config_fits(rn, cfg, tb, top, extack);
+	if (err)
+		goto out_free;
+
+	/* The first global address turns conntrack and the hooks on. */
+	if (cfg->n_addrs) {
+		err = rgm_pernet_activate(rn);
+		if (err) {
+			RGM_ERR(extack, "cannot enable conntrack NAT in this namespace");
+			goto out_free;
+		}
+	}
+
+	rcu_assign_pointer(rn->cfg, cfg);
+	kfree_rcu(old, rcu);
+	mutex_unlock(&rn->lock);
+	return 0;
+
+out_free:
+	kfree(cfg);
+out_unlock:
+	mutex_unlock(&rn->lock);
+	return err;
+}
+
+static int rgm_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rgm_net *rn = rgm_pernet(genl_info_net(info));
+	struct rgm_pcpu_stats sum = {};
+	u64 mappings, added, deleted, expired;
+	struct sk_buff *reply;
+	struct nlattr *nest;
+	void *hdr;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct rgm_pcpu_stats *s = per_cpu_ptr(rn->stats, cpu);
+
+		sum.translated += READ_ONCE(s->translated);
+		sum.drop_no_mapping += READ_ONCE(s->drop_no_mapping);
+		sum.drop_wrong_server += READ_ONCE(s->drop_wrong_server);
+		sum.drop_not_rtp += READ_ONCE(s->drop_not_rtp);
+		sum.drop_untracked += READ_ONCE(s->drop_untracked);
+	}
+	mutex_lock(&rn->lock);
+	mappings = rn->count;
+	added = rn->added;
+	deleted = rn->deleted;
+	expired = rn->expired;
+	mutex_unlock(&rn->lock);
+
+	reply = genlmsg_new(nla_total_size(0) +
+			    RGM_STATS_A_MAX * nla_total_size_64bit(8),
+			    GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &rgm_genl_family, 0,
+				RGM_CMD_STATS_GET);
+	if (!hdr)
+		goto err;
+	nest = nla_nest_start(reply, RGM_A_STATS);
+	if (!nest ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_MAPPINGS, mappings,
+			      RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_ADDED, added,
+			      RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_DELETED, deleted,
+			      RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_EXPIRED, expired,
+			      RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_TRANSLATED, sum.translated,
+			      RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_DROP_NO_MAPPING,
+			      sum.drop_no_mapping, RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_DROP_WRONG_SERVER,
+			      sum.drop_wrong_server, RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_DROP_NOT_RTP,
+			      sum.drop_not_rtp, RGM_STATS_A_PAD) ||
+	    nla_put_u64_64bit(reply, RGM_STATS_A_DROP_UNTRACKED,
+			      sum.drop_untracked, RGM_STATS_A_PAD))
+		goto err;
+	nla_nest_end(reply, nest);
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+err:
+	nlmsg_free(reply);
+	return -EMSGSIZE;
+}
+
+/* Range checks of the top level attributes, for every doit. */
+static int rgm_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			   struct genl_info *info)
+{
+	/* Every op has a policy sized RGM_A_MAX, so attrs is that large. */
+	if (WARN_ON_ONCE(ops->maxattr != RGM_A_MAX || !info->attrs))
+		return -EINVAL;
+	return rgm_nl_check(info->attrs, rgm_nl_top_checks,
+			    ARRAY_SIZE(rgm_nl_top_checks), info->extack);
+}
+
+static const struct genl_ops rgm_nl_ops[] = {
+	{
+		.cmd = RGM_CMD_MAP_ADD,
+		.doit = rgm_nl_map_add,
+		.policy = rgm_add_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_MAP_DEL,
+		.doit = rgm_nl_map_del,
+		.policy = rgm_del_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_MAP_GET,
+		.doit = rgm_nl_map_get,
+		.start = rgm_nl_map_dump_start,
+		.dumpit = rgm_nl_map_dump,
+		.policy = rgm_get_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_MAP_RENEW,
+		.doit = rgm_nl_map_renew,
+		.policy = rgm_renew_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_PORTS_FREE,
+		.doit = rgm_nl_ports_free,
+		.policy = rgm_ports_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_CONFIG_GET,
+		.doit = rgm_nl_config_get,
+		.policy = rgm_none_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_CONFIG_SET,
+		.doit = rgm_nl_config_set,
+		.policy = rgm_cfg_set_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RGM_CMD_STATS_GET,
+		.doit = rgm_nl_stats_get,
+		.policy = rgm_none_policy,
+		.maxattr = RGM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group rgm_nl_mcgrps[] = {
+	{ .name = RGM_MCGRP_EVENTS, .flags = RGM_MCGRP_FLAGS },
+};
+
+static struct genl_family rgm_genl_family __ro_after_init = {
+	.name = RGM_GENL_NAME,
+	.version = RGM_GENL_VERSION,
+	.netnsok = true,
+	.parallel_ops = true,
+	/*
+	 * A new family: every op validates the genl header's reserved field
+	 * and rejects attributes it has no policy for (see design.rst).
+	 */
+	.resv_start_op = 0,
+	.pre_doit = rgm_nl_pre_doit,
+	.module = THIS_MODULE,
+	.ops = rgm_nl_ops,
+	.n_ops = ARRAY_SIZE(rgm_nl_ops),
+	.mcgrps = rgm_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(rgm_nl_mcgrps),
+};
+
+int __init rgm_nl_setup(void)
+{
+	return genl_register_family(&rgm_genl_family);
+}
+
+void rgm_nl_teardown(void)
+{
+	genl_unregister_family(&rgm_genl_family);
+}
