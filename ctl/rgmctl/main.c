@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rgmctl - control the rgm stream mappings of a gateway.
+ *
+ *   rgmctl [OPTIONS] OBJECT { COMMAND | help }
+ *
+ * Global options, object dispatch and the top-level help. One file per
+ * object: mapping.c, config.c, ports.c, stats.c, monitor.c (remote.c when
+ * the remote client is built).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rgmctl.h"
+
+#define RGMCTL_VERSION	"1.0"
+
+struct rgmctl_opts rgmctl;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: rgmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+		"       rgmctl help\n"
+		"where  OBJECT := { mapping | config | ports | stats | monitor | remote }\n"
+		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -h[elp] | -V[ersion] }\n"
+		"\n");
+	mapping_usage(f);
+	fputc('\n', f);
+	config_usage(f);
+	fputc('\n', f);
+	ports_usage(f);
+	fputc('\n', f);
+	stats_usage(f);
+	fputc('\n', f);
+	monitor_usage(f);
+	fputc('\n', f);
+	fprintf(f, "Usage: rgmctl remote help\n");
+}
+
+/* Used when ctl/rgmctl/remote.c is not part of the build. */
+__attribute__((weak)) int do_remote(int argc, char **argv)
+{
+	fprintf(stderr, "remote: not built\n");
+	return RGMCTL_USAGE;
+}
+
+static int do_help(int argc, char **argv)
+{
+	usage(stdout);
+	return RGMCTL_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} rgmctl_objects[] = {
+	{ "mapping", do_mapping },
+	{ "config", do_config },
+	{ "ports", do_ports },
+	{ "stats", do_stats },
+	{ "monitor", do_monitor },
+	{ "remote", do_remote },
+	{ "help", do_help },
+};
+#define N_OBJECTS (sizeof(rgmctl_objects) / sizeof(rgmctl_objects[0]))
+
+static int do_object(int argc, char **argv)
+{
+	const char *names[N_OBJECTS + 1];
+	unsigned int i;
+	int k;
+
+	for (i = 0; i < N_OBJECTS; i++)
+		names[i] = rgmctl_objects[i].name;
+	names[N_OBJECTS] = NULL;
+	k = rgm_keyword(argv[0], names);
+	if (k == -EINVAL)
+		return rgmctl_usage_error(NULL, "ambiguous object \"%s\"", argv[0]);
+	if (k < 0)
+		return rgmctl_usage_error(NULL, "unknown object \"%s\"", argv[0]);
+	return rgmctl_objects[k].fn(argc - 1, argv + 1);
+}
+
+enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_HELP, OPT_VERSION };
+static const char *const rgmctl_options[] = {
+	[OPT_JSON] = "json", [OPT_PRETTY] = "pretty", [OPT_NETNS] = "netns",
+	[OPT_HELP] = "help", [OPT_VERSION] = "Version", NULL
+};
+
+int main(int argc, char **argv)
+{
+	const char *opt;
+	int k, ret;
+
+	argc--, argv++;
+	while (argc > 0 && argv[0][0] == '-') {
+		opt = argv[0] + 1;
+		if (*opt == '-')	/* --json as -json */
+			opt++;
+		if (!*opt) {		/* "--" ends the options */
+			argc--, argv++;
+			break;
+		}
+		k = rgm_keyword(opt, rgmctl_options);
+		switch (k) {
+		case OPT_JSON:
+			rgmctl.json = true;
+			break;
+		case OPT_PRETTY:
+			rgmctl.pretty = true;
+			break;
+		case OPT_NETNS:
+			if (argc < 2)
+				return rgmctl_usage_error(NULL, "option \"%s\" needs a name",
+							  argv[0]);
+			argc--, argv++;
+			rgmctl.netns = argv[0];
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return RGMCTL_OK;
+		case OPT_VERSION:
+			printf("rgmctl %s, rgm generic netlink version %d\n", RGMCTL_VERSION,
+			       RGM_GENL_VERSION);
+			return RGMCTL_OK;
+		default:
+			return rgmctl_usage_error(NULL, "%s option \"%s\"",
+						  k == -EINVAL ? "ambiguous" : "unknown",
+						  argv[0]);
+		}
+		argc--, argv++;
+	}
+	if (argc < 1) {
+		usage(stderr);
+		return RGMCTL_USAGE;
+	}
+	if (rgmctl.netns) {
+		ret = rgmctl_netns_enter(rgmctl.netns);
+		if (ret)
+			return ret;
+	}
+	rgm_print_setup(rgmctl.json, rgmctl.pretty);
+	ret = do_object(argc, argv);
+	if (ret == RGMCTL_OK)
+		rgm_print_flush();
+	else
+		rgm_print_teardown();
+	return ret;
+}
