@@ -116,19 +116,129 @@ static const struct nla_policy rgm_extack_policy[NLMSGERR_ATTR_MAX + 1] = {
 	[NLMSGERR_ATTR_OFFS]	= { .type = NLA_U32 },
 };
 
-/* Copies NLMSGERR_ATTR_MSG out of the TLVs at [attrs, attrs + len). */
-static int rgm_nl_extack(struct rgm_nl *nl, const void *attrs, int len)
+/*
+ * Attribute names, for errors. The kernel's policy checks (length, type,
+ * flag mask) report which attribute failed as its offset in the request
+ * (NLMSGERR_ATTR_OFFS) with a generic message, as netlink does for every
+ * family; like ynl, we turn the offset back into a name.
+ */
+struct rgm_attr_names {
+	const char *const *name;
+	unsigned int max;
+	const struct rgm_attr_names *const *nest;	/* per type, or NULL */
+};
+
+static const char *const rgm_map_names[RGM_MAP_A_MAX + 1] = {
+	[RGM_MAP_A_ID] = "id", [RGM_MAP_A_PROTO] = "proto", [RGM_MAP_A_STREAM] = "stream",
+	[RGM_MAP_A_SERVER_ADDR] = "server address", [RGM_MAP_A_SERVER_PORT] = "server port",
+	[RGM_MAP_A_GLOBAL_ADDR] = "global address", [RGM_MAP_A_GLOBAL_PORT] = "global port",
+	[RGM_MAP_A_LOCAL_ADDR] = "local address", [RGM_MAP_A_LOCAL_PORT] = "local port",
+	[RGM_MAP_A_LEASE] = "lease", [RGM_MAP_A_OWNER] = "owner",
+	[RGM_MAP_A_EXPIRES] = "expires", [RGM_MAP_A_PACKETS_IN] = "packets_in",
+	[RGM_MAP_A_BYTES_IN] = "bytes_in", [RGM_MAP_A_PACKETS_OUT] = "packets_out",
+	[RGM_MAP_A_BYTES_OUT] = "bytes_out", [RGM_MAP_A_DROPS] = "drops",
+};
+static const struct rgm_attr_names rgm_map_attrs = { rgm_map_names, RGM_MAP_A_MAX, NULL };
+
+static const char *const rgm_mappings_names[RGM_A_MAPPING + 1] = {
+	[RGM_A_MAPPING] = "mapping",
+};
+static const struct rgm_attr_names *const rgm_mappings_nest[RGM_A_MAPPING + 1] = {
+	[RGM_A_MAPPING] = &rgm_map_attrs,
+};
+static const struct rgm_attr_names rgm_mappings_attrs = {
+	rgm_mappings_names, RGM_A_MAPPING, rgm_mappings_nest
+};
+
+static const char *const rgm_addrs_names[RGM_CFG_A_ADDR + 1] = {
+	[RGM_CFG_A_ADDR] = "global address",
+};
+static const struct rgm_attr_names rgm_addrs_attrs = { rgm_addrs_names, RGM_CFG_A_ADDR, NULL };
+
+static const char *const rgm_cfg_names[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_GLOBAL_ADDRS] = "global addresses", [RGM_CFG_A_ADDR] = "global address",
+	[RGM_CFG_A_PORT_MIN] = "port_min", [RGM_CFG_A_PORT_MAX] = "port_max",
+	[RGM_CFG_A_MAX_MAPPINGS] = "max_mappings", [RGM_CFG_A_LEASE_MAX] = "lease_max",
+};
+static const struct rgm_attr_names *const rgm_cfg_nest[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_GLOBAL_ADDRS] = &rgm_addrs_attrs,
+};
+static const struct rgm_attr_names rgm_cfg_attrs = { rgm_cfg_names, RGM_CFG_A_MAX, rgm_cfg_nest };
+
+static const char *const rgm_top_names[RGM_A_MAX + 1] = {
+	[RGM_A_MAPPINGS] = "mappings", [RGM_A_MAPPING] = "mapping", [RGM_A_MAP_ID] = "id",
+	[RGM_A_KEY] = "key", [RGM_A_OWNER] = "owner", [RGM_A_ALL] = "all",
+	[RGM_A_LEASE] = "lease", [RGM_A_PROTO] = "proto", [RGM_A_COUNT] = "count",
+	[RGM_A_FLAGS] = "flags", [RGM_A_GLOBAL_ADDR] = "global address",
+	[RGM_A_PORTS] = "ports", [RGM_A_PORT] = "port", [RGM_A_CONFIG] = "config",
+	[RGM_A_STATS] = "stats", [RGM_A_REASON] = "reason",
+};
+static const struct rgm_attr_names *const rgm_top_nest[RGM_A_MAX + 1] = {
+	[RGM_A_MAPPINGS] = &rgm_mappings_attrs, [RGM_A_MAPPING] = &rgm_map_attrs,
+	[RGM_A_KEY] = &rgm_map_attrs, [RGM_A_CONFIG] = &rgm_cfg_attrs,
+};
+static const struct rgm_attr_names rgm_top_attrs = { rgm_top_names, RGM_A_MAX, rgm_top_nest };
+
+/* Names the attribute starting at byte off of the TLV run [p, p + len). */
+static const char *rgm_nl_attr_at(const struct rgm_attr_names *t, const char *p, int len,
+				  unsigned int off)
+{
+	const struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr(a, (const struct nlattr *)p, len, rem) {
+		unsigned int start = (const char *)a - p;
+		unsigned int type = nla_type(a);
+
+		if (off < start || off >= start + nla_total_size(nla_len(a)))
+			continue;
+		if (type > t->max)
+			return "unknown attribute";
+		if (off == start)
+			return t->name[type] ? t->name[type] : "unknown attribute";
+		if (off >= start + NLA_HDRLEN && t->nest && t->nest[type])
+			return rgm_nl_attr_at(t->nest[type], nla_data(a), nla_len(a),
+					      off - start - NLA_HDRLEN);
+		return t->name[type];
+	}
+	return NULL;
+}
+
+const char *rgm_nl_attr_name(const void *req, size_t req_len, unsigned int off)
+{
+	const unsigned int hdr = NLMSG_HDRLEN + GENL_HDRLEN;
+
+	if (!req || req_len <= hdr || off < hdr || off >= req_len)
+		return NULL;
+	return rgm_nl_attr_at(&rgm_top_attrs, (const char *)req + hdr, req_len - hdr, off - hdr);
+}
+
+/*
+ * Copies NLMSGERR_ATTR_MSG out of the TLVs at [attrs, attrs + len), and
+ * names the attribute NLMSGERR_ATTR_OFFS points at in the echoed request
+ * (req, req_len bytes; NULL when the kernel capped the echo).
+ */
+static int rgm_nl_extack(struct rgm_nl *nl, const void *attrs, int len,
+			 const struct nlmsghdr *req, unsigned int req_len)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	const char *name = NULL;
+	size_t n;
 
 	if (len <= 0)
 		return 0;
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)attrs, len,
 		      rgm_extack_policy) < 0)
 		return 0;
-	if (!tb[NLMSGERR_ATTR_MSG] || nla_len(tb[NLMSGERR_ATTR_MSG]) < 1)
-		return 0;
-	nla_strlcpy(nl->errmsg, tb[NLMSGERR_ATTR_MSG], sizeof(nl->errmsg));
+	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0)
+		nla_strlcpy(nl->errmsg, tb[NLMSGERR_ATTR_MSG], sizeof(nl->errmsg));
+	if (tb[NLMSGERR_ATTR_OFFS])
+		name = rgm_nl_attr_name(req, req_len, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+	if (name && !strstr(nl->errmsg, name)) {
+		n = strlen(nl->errmsg);
+		snprintf(nl->errmsg + n, sizeof(nl->errmsg) - n, "%sattribute \"%s\"",
+			 n ? ": " : "", name);
+	}
 	return nl->errmsg[0] != '\0';
 }
 
@@ -150,14 +260,16 @@ static int rgm_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NL_STOP;
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (e->msg.nlmsg_len < NLMSG_HDRLEN)
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
+		    e->msg.nlmsg_len > nlh->nlmsg_len - NLMSG_HDRLEN - sizeof(*e))
 			return NL_STOP;
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
 	}
 	off = NLMSG_ALIGN(off);
 	if (off >= nlh->nlmsg_len - NLMSG_HDRLEN)
 		return NL_STOP;
-	rgm_nl_extack(req->nl, (char *)e + off, nlh->nlmsg_len - NLMSG_HDRLEN - off);
+	rgm_nl_extack(req->nl, (char *)e + off, nlh->nlmsg_len - NLMSG_HDRLEN - off,
+		      nlh->nlmsg_flags & NLM_F_CAPPED ? NULL : &e->msg, e->msg.nlmsg_len);
 	return NL_STOP;
 }
 
@@ -187,7 +299,7 @@ static int rgm_nl_finish_cb(struct nl_msg *msg, void *arg)
 	snprintf(req->nl->errmsg, sizeof(req->nl->errmsg), "%s", strerror(-err));
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 		rgm_nl_extack(req->nl, (char *)nlmsg_data(nlh) + NLMSG_ALIGN(sizeof(int)),
-			      len - (int)NLMSG_ALIGN(sizeof(int)));
+			      len - (int)NLMSG_ALIGN(sizeof(int)), NULL, 0);
 	return NL_STOP;
 }
 

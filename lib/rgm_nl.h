@@ -102,6 +102,11 @@ typedef void (*rgm_event_cb)(uint8_t cmd, const struct rgm_mapping *m, uint8_t r
 			     void *arg);
 int rgm_nl_events_recv(struct rgm_nl *nl, rgm_event_cb cb, void *arg);
 
+/* The name of the attribute at byte offset off of a request message (the
+ * whole nlmsghdr, as the kernel echoes it): how a policy error's
+ * NLMSGERR_ATTR_OFFS is told to a person. NULL if off is not an attribute. */
+const char *rgm_nl_attr_name(const void *req, size_t req_len, unsigned int off);
+
 /* Names for printing and parsing: "tcp", "udp", "rtp"; NULL/-1 if unknown. */
 const char *rgm_stream_name(uint8_t stream);
 int rgm_stream_parse(const char *s);

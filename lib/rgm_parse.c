@@ -13,10 +13,7 @@
 
 #include "rgm_parse.h"
 
-static int rgm_parse_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int rgm_parse_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+int rgm_parse_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 

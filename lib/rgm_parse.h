@@ -66,4 +66,9 @@ int rgm_parse_mapping(int argc, char **argv, struct rgm_mapping *m, char *err, s
 int rgm_parse_sel(int argc, char **argv, unsigned int allowed, struct rgm_sel *sel,
 		  int *used, char *err, size_t errlen);
 
+/* Formats a message into err (if any) and returns ret: the error idiom of
+ * every parser here. */
+int rgm_parse_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif /* RGM_PARSE_H */

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rgmd: the gateway agent. Reads rgmd.conf, then either dials the
+ * configuration server (call-home, the default) or accepts TLS connections
+ * (listen), and hands each request to the protocol engine.
+ *
+ *   rgmd [-c FILE] [-d]            run in the foreground, log to stderr
+ *   rgmd --check-config [-c FILE]  validate FILE and the certificates, exit
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rgmd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: rgmd [-c FILE] [-d]\n"
+		"       rgmd --check-config [-c FILE]\n"
+		"  -c, --config FILE   configuration (default " RGMD_DEFAULT_CONF ")\n"
+		"  -d, --debug         log debug messages too\n"
+		"  -t, --check-config  validate the configuration and certificates, then exit\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = RGMD_DEFAULT_CONF;
+	struct rgmd_engine *engine;
+	struct rgmd_conf *conf;
+	struct rgm_tls_opts o;
+	struct rgm_tls *tls;
+	bool check = false;
+	struct rgmd d;
+	char err[1024];
+	int opt, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:dth", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			rgmd_debug = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* A peer closing mid-write must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	conf = calloc(1, sizeof(*conf));
+	if (!conf) {
+		rgmd_err("out of memory");
+		return 1;
+	}
+	if (rgmd_conf_load(conf, path, err, sizeof(err))) {
+		rgmd_err("%s", err);
+		goto err_conf;
+	}
+	rgmd_conf_tls_opts(conf, &o);
+	tls = rgm_tls_new(&o, err, sizeof(err));
+	if (!tls) {
+		rgmd_err("%s: %s", path, err);
+		goto err_conf;
+	}
+	if (check) {
+		printf("%s: ok (%s %s, %u allow entr%s)\n", path,
+		       conf->mode == RGMD_MODE_LISTEN ? "listen" : "call-home",
+		       conf->mode == RGMD_MODE_LISTEN ? conf->listen : conf->server,
+		       conf->n_allow, conf->n_allow == 1 ? "y" : "ies");
+		ret = 0;
+		goto err_engine;
+	}
+
+	engine = rgmd_engine_new_dir(&conf->policy, conf->gateway_id, conf->state_dir, err,
+				     sizeof(err));
+	if (!engine) {
+		rgmd_err("engine: %s", err);
+		goto err_engine;
+	}
+	if (rgmd_setup(&d, conf, engine, tls)) {
+		rgmd_err("cannot start");
+		goto err_setup;
+	}
+	rgmd_info("gateway %s: %s mode, max %u connections, max frame %u, rate %u/s burst %u",
+		  conf->gateway_id, conf->mode == RGMD_MODE_LISTEN ? "listen" : "call-home",
+		  conf->max_connections, conf->max_frame, conf->rate, conf->burst);
+	ret = rgmd_run(&d) ? 1 : 0;
+	/* d owns whatever configuration and credentials a reload installed. */
+	conf = d.conf;
+	tls = d.tls;
+	rgmd_teardown(&d);
+err_setup:
+	rgmd_engine_free(engine);
+err_engine:
+	rgm_tls_put(tls);
+err_conf:
+	rgmd_conf_free(conf);
+	free(conf);
+	return ret;
+}
