@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rgm_json.h"
 #include "rgm_proto.h"
 
 static const char *const rgm_op_names[__RGM_OP_MAX] = {
@@ -69,16 +70,7 @@ static const char *const rgm_fields[] = {
 	"local_port", "server_addr", "server_port", "global_port", "reserved",
 };
 #define RGM_FIELDS_N (sizeof(rgm_fields) / sizeof(rgm_fields[0]))
-
-static int rgm_field_index(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < RGM_FIELDS_N; i++)
-		if (!strcmp(name, rgm_fields[i]))
-			return i;
-	return -1;
-}
+_Static_assert(RGM_FIELDS_N <= 32, "rgm_json_scan keeps a 32-bit mask per object");
 
 static int rgm_perr(struct rgm_proto_error *err, enum rgm_err code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -92,101 +84,6 @@ static int rgm_perr(struct rgm_proto_error *err, enum rgm_err code, const char *
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static int rgm_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Finds a field name given twice in one object. Runs on text json-c has
- * already accepted in strict mode, so it only has to track strings, nesting
- * and which strings are names. Only known names matter: an unknown name is
- * refused later whether or not it is repeated. Names are compared decoded,
- * so "lease" and "\u006cease" are the same field.
- */
-static const char *rgm_proto_dup_field(const char *s, size_t len)
-{
-	uint32_t seen[RGM_PROTO_DEPTH_MAX + 2];
-	bool is_obj[RGM_PROTO_DEPTH_MAX + 2];
-	bool want_name[RGM_PROTO_DEPTH_MAX + 2];
-	char name[16];
-	size_t i, n;
-	int d = -1, k, v, j;
-	bool known;
-
-	for (i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '{':
-		case '[':
-			if (++d >= (int)(RGM_PROTO_DEPTH_MAX + 2))
-				return NULL;	/* json-c's limit makes this unreachable */
-			seen[d] = 0;
-			is_obj[d] = s[i] == '{';
-			want_name[d] = is_obj[d];
-			break;
-		case '}':
-		case ']':
-			d--;
-			break;
-		case ',':
-			if (d >= 0 && is_obj[d])
-				want_name[d] = true;
-			break;
-		case '"':
-			n = 0;
-			known = true;
-			for (i++; i < len && s[i] != '"'; i++) {
-				char c = s[i];
-
-				if (c == '\\' && i + 1 < len) {
-					i++;
-					switch (s[i]) {
-					case 'u':
-						v = 0;
-						for (j = 1; j <= 4 && i + j < len; j++) {
-							k = rgm_hexval(s[i + j]);
-							v = v * 16 + (k < 0 ? 0 : k);
-						}
-						i += 4;
-						c = v;
-						if (v == 0 || v > 0x7f)
-							known = false;
-						break;
-					case 'b': c = '\b'; break;
-					case 'f': c = '\f'; break;
-					case 'n': c = '\n'; break;
-					case 'r': c = '\r'; break;
-					case 't': c = '\t'; break;
-					default: c = s[i]; break;
-					}
-				}
-				if (n + 1 < sizeof(name))
-					name[n++] = c;
-				else
-					known = false;
-			}
-			name[n] = '\0';
-			if (d < 0 || !is_obj[d] || !want_name[d])
-				break;
-			want_name[d] = false;
-			k = known ? rgm_field_index(name) : -1;
-			if (k < 0)
-				break;
-			if (seen[d] & (1U << k))
-				return rgm_fields[k];
-			seen[d] |= 1U << k;
-			break;
-		}
-	}
-	return NULL;
 }
 
 /* Field access. path is the field's full name for messages: "streams[1].lease". */
@@ -675,7 +572,11 @@ int rgm_req_parse(const uint8_t *buf, size_t len, struct rgm_req *req,
 		ret = rgm_perr(err, RGM_ERR_BAD_REQUEST, "invalid JSON: data after the object");
 		goto out;
 	}
-	dup = rgm_proto_dup_field((const char *)buf, len);
+	if (rgm_json_scan((const char *)buf, len, rgm_fields, RGM_FIELDS_N, &dup)) {
+		ret = rgm_perr(err, RGM_ERR_BAD_REQUEST,
+			       "invalid JSON: strings and names take double quotes");
+		goto out;
+	}
 	if (dup) {
 		ret = rgm_perr(err, RGM_ERR_BAD_REQUEST, "field '%s' given twice", dup);
 		goto out;

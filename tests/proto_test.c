@@ -401,6 +401,9 @@ TEST(not_a_request)
 		"", " ", "[]", "1", "\"x\"", "null", "true", "{", "{\"v\":1,", "{}x", "{} {}",
 		"{'v':1}", "{\"v\":1,}", "{\"v\":1 \"id\":2}", "\xff\xfe", "{\"op\":\"\xc3\"}",
 		"{\"v\":1,\"id\":1,\"op\":\"hello\"}}", "NaN", "{\"v\":01}",
+		/* single quotes json-c's strict mode lets through (found by fuzzing:
+		 * they once sent the duplicate scan's depth below zero) */
+		"{'}}{':1}", "{\"v\":1,'id':1,\"op\":\"hello\"}",
 	};
 	struct rgm_req r;
 	struct rgm_proto_error e;
