@@ -14,7 +14,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -D_GNU_SOURCE -isystem include/uapi -Ilib
-PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c
+PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(PKG_CFLAGS)
@@ -22,7 +22,7 @@ CFLAGS  += $(PKG_CFLAGS)
 # One program per folder; every .c in it belongs to it.
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB         := lib/librgm.a
-PROGS       := ctl/rgmctl/rgmctl ctl/rgmd/rgmd
+PROGS       := ctl/rgmctl/rgmctl ctl/rgmd/rgmd confserver/rgm-confserver
 SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
@@ -46,6 +46,10 @@ ctl/rgmctl/rgmctl: $(patsubst %.c,%.o,$(wildcard ctl/rgmctl/*.c)) $(LIB)
 
 ctl/rgmd/rgmd: $(patsubst %.c,%.o,$(wildcard ctl/rgmd/*.c)) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Built from its sources in one step (no .o/.d to clean): it is small.
+confserver/rgm-confserver: $(wildcard confserver/*.c) $(LIB) $(wildcard lib/*.h)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 selftests/% tests/%: CFLAGS += -I$(KSELFTEST) -Wno-sign-compare

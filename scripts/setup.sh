@@ -16,7 +16,7 @@ pkgs=(
 	libnl-3-dev libnl-genl-3-dev libgnutls28-dev gnutls-bin libjson-c-dev
 	libsqlite3-dev sqlite3 libmicrohttpd-dev
 	# test tools
-	nftables iproute2 conntrack socat
+	nftables iproute2 conntrack socat jq python3
 )
 
 missing=()
