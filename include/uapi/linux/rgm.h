@@ -23,9 +23,13 @@
  * Byte order: IPv4 addresses are 4 bytes in network order (NLA_BE32, as
  * struct in_addr). Ports, counts, leases and ids are host order.
  *
- * Attribute validation is strict: unknown attributes, wrong lengths, values
- * out of range and unknown flag bits are rejected with EINVAL and an extack
- * message naming the attribute.
+ * Attribute validation is strict: unknown attributes, wrong lengths or
+ * types, values out of range and unknown flag bits are rejected with EINVAL
+ * (a flag attribute with a payload: ERANGE, netlink's own answer). Values
+ * out of range and semantic errors carry an extack message naming the
+ * attribute; errors of the attribute policy (length, type, flag mask) carry
+ * netlink's generic message and the attribute's offset in the request
+ * (NLMSGERR_ATTR_OFFS), which clients turn into its name as rgmctl does.
  *
  * RGM_CMD_MAP_ADD
  * ---------------

@@ -1,0 +1,423 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by selftests/*_test.sh (sourced, not run): TAP output, the
+# LAN / gateway / WAN topology in fresh network namespaces, socat traffic
+# helpers, rgmctl helpers, and a cleanup trap that leaves no namespace,
+# process or temporary file behind whatever way the test ends.
+#
+#      ns $NS_LAN                 ns $NS_GW                     ns $NS_WAN
+#  +----------------+     +-----------------------+     +--------------------+
+#  | 10.0.0.2/24    |     | 10.0.0.1/24           |     | 198.51.100.254/24  |
+#  | 10.0.0.3/24    |     |        (rgm.ko)       |     | 203.0.113.7/24     |
+#  |  (2nd host)    |     |       198.51.100.1/24 |     | 203.0.113.66/24    |
+#  |          lan0 -+-----+- gwlan   gwwan -------+-----+- wan0  ("attacker")|
+#  | default via    |     | ip_forward=1          |     | 10.0.0.0/24 via    |
+#  |   10.0.0.1     |     | 203.0.113.0/24 via    |     |   198.51.100.1     |
+#  +----------------+     |   198.51.100.254      |     +--------------------+
+#                         +-----------------------+
+#
+# The gateway's rgm configuration: global 198.51.100.1, ports 40000-49999.
+# Nothing here reads dmesg: run.sh checks the kernel log once at the end.
+
+set -u
+
+RGM_TOP=${RGM_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export PATH="$RGM_TOP/ctl/rgmctl:$PATH"
+
+LAN1=10.0.0.2
+LAN2=10.0.0.3
+GW_LAN=10.0.0.1
+GLOBAL=198.51.100.1
+WAN_LINK=198.51.100.254
+SERVER=203.0.113.7
+ATTACKER=203.0.113.66
+PORT_MIN=40000
+PORT_MAX=49999
+
+# Unique names: tests may run while another instance's namespaces exist.
+_rgm_id=$$-$RANDOM
+NS_LAN=rgm-lan-$_rgm_id
+NS_GW=rgm-gw-$_rgm_id
+NS_WAN=rgm-wan-$_rgm_id
+_rgm_netns=()
+_rgm_bg=()
+TMPD=$(mktemp -d /tmp/rgm-selftest.XXXXXX)
+
+# ---------------------------------------------------------------- TAP
+
+_tap_n=0
+_tap_fail=0
+
+diag() { printf '# %s\n' "$*"; }
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n $*"
+}
+
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	_tap_fail=$((_tap_fail + 1))
+	echo "not ok $_tap_n $*"
+}
+
+skip() {	# skip NAME REASON
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n $1 # SKIP $2"
+}
+
+# check NAME CMD...: one TAP line from CMD's exit status.
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# check_eq NAME EXPECTED SEEN
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected '$2', seen '$3'"
+	fi
+}
+
+# check_ge NAME MIN SEEN (integers)
+check_ge() {
+	if [[ "$3" =~ ^[0-9]+$ ]] && [ "$3" -ge "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected >= $2, seen '$3'"
+	fi
+}
+
+# Fatal: the rest of the test cannot run. Records a failure and exits
+# (the trap still cleans up and prints the plan).
+bail() {
+	not_ok "$*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- cleanup
+
+_rgm_cleanup() {
+	local rc=$? ns pids p
+	trap - EXIT INT TERM HUP
+	# Loops first, so they cannot start new processes in the namespaces.
+	for p in "${_rgm_bg[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for ns in "${_rgm_netns[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill $pids 2>/dev/null
+	done
+	for p in "${_rgm_bg[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	for ns in "${_rgm_netns[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMPD"
+	echo "1..$_tap_n"
+	if [ "$_tap_fail" -gt 0 ] || [ "$_tap_n" = 0 ]; then
+		exit 1
+	fi
+	exit "$rc"
+}
+trap _rgm_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# bg CMD...: run CMD in the background, killed at cleanup. Sets BG_PID.
+bg() {
+	"$@" &
+	BG_PID=$!
+	_rgm_bg+=("$BG_PID")
+}
+
+# ---------------------------------------------------------------- setup
+
+require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { skip "requires $c" "$c not installed"; exit 0; }
+	done
+}
+
+require_rgm() {
+	require ip socat jq rgmctl "$PYTHON"
+	[ -d /sys/module/rgm ] || bail "rgm.ko is loaded"
+}
+
+netns_add() {
+	ip netns add "$1" || bail "create netns $1"
+	_rgm_netns+=("$1")
+	ip -n "$1" link set lo up
+}
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# rgmctl in the gateway namespace
+gwctl() { ip netns exec "$NS_GW" rgmctl "$@"; }
+
+# topo_setup: the three namespaces above, rgm configured on the gateway.
+topo_setup() {
+	netns_add "$NS_LAN"
+	netns_add "$NS_GW"
+	netns_add "$NS_WAN"
+
+	ip link add lan0 netns "$NS_LAN" type veth peer name gwlan netns "$NS_GW" ||
+		bail "veth lan0/gwlan"
+	ip link add wan0 netns "$NS_WAN" type veth peer name gwwan netns "$NS_GW" ||
+		bail "veth wan0/gwwan"
+
+	ip -n "$NS_LAN" addr add $LAN1/24 dev lan0
+	ip -n "$NS_LAN" addr add $LAN2/24 dev lan0
+	ip -n "$NS_LAN" link set lan0 up
+	ip -n "$NS_LAN" route add default via $GW_LAN
+
+	ip -n "$NS_GW" addr add $GW_LAN/24 dev gwlan
+	ip -n "$NS_GW" addr add $GLOBAL/24 dev gwwan
+	ip -n "$NS_GW" link set gwlan up
+	ip -n "$NS_GW" link set gwwan up
+	ip -n "$NS_GW" route add 203.0.113.0/24 via $WAN_LINK
+	nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+	nsx "$NS_GW" sysctl -qw net.ipv4.conf.all.rp_filter=0
+	nsx "$NS_GW" sysctl -qw net.ipv4.conf.default.rp_filter=0
+
+	ip -n "$NS_WAN" addr add $WAN_LINK/24 dev wan0
+	ip -n "$NS_WAN" addr add $SERVER/24 dev wan0
+	ip -n "$NS_WAN" addr add $ATTACKER/24 dev wan0
+	ip -n "$NS_WAN" link set wan0 up
+	ip -n "$NS_WAN" route add 10.0.0.0/24 via $GLOBAL
+
+	gwctl config set global $GLOBAL ports $PORT_MIN-$PORT_MAX ||
+		bail "rgmctl config set global $GLOBAL ports $PORT_MIN-$PORT_MAX"
+}
+
+# ---------------------------------------------------------------- traffic
+
+# wait_listen NS udp|tcp PORT: until a socket is bound to PORT in NS.
+wait_listen() {
+	local ns=$1 proto=$2 port=$3 i flag=-lnt
+	[ "$proto" = udp ] && flag=-lnu
+	for i in $(seq 1 100); do
+		nsx "$ns" ss -H $flag "sport = :$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	diag "nothing listens on $proto $port in $ns"
+	return 1
+}
+
+# One small Python program does the listening and the UDP sending: a single
+# process per listener (no fork per datagram, which is slow under TCG), and a
+# sender that returns as soon as the reply is in.
+RGM_PY='
+import os, socket, sys, threading, select
+cmd = sys.argv[1]
+if cmd in ("udp-echo", "tcp-echo"):
+    addr, port, log = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    lock = threading.Lock()
+    def record(d):
+        with lock:
+            os.write(out, d)
+    kind = socket.SOCK_DGRAM if cmd == "udp-echo" else socket.SOCK_STREAM
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    if kind == socket.SOCK_DGRAM:
+        while True:
+            d, peer = s.recvfrom(65535)
+            record(d)
+            s.sendto(d, peer)
+    def serve(c):
+        c.settimeout(60)
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                record(d)
+                c.sendall(d)
+        except OSError:
+            pass
+        c.close()
+    s.listen(64)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+elif cmd == "udp-send":
+    src, sport, dst, dport, wait, data = sys.argv[2:8]
+    if data.startswith("hex:"):
+        data = bytes.fromhex(data[4:])
+    else:
+        data = data.encode()
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, int(sport)))
+        s.connect((dst, int(dport)))   # only replies from dst:dport are accepted
+    except OSError as e:
+        # never let a local failure pass for "nothing came back"
+        sys.stdout.write("<sender failed: %s>" % e)
+        sys.exit(2)
+    try:
+        s.send(data)
+        r, _, _ = select.select([s], [], [], float(wait))
+        if r:
+            d = s.recv(65535)
+            sys.stdout.write(d.hex(" ") if sys.argv[7].startswith("hex:") else d.decode(errors="replace"))
+    except ConnectionRefusedError:
+        # an ICMP port unreachable matched our socket: something answered
+        sys.stdout.write("<refused>")
+'
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+rgm_py() { "$PYTHON" -S -c "$RGM_PY" "$@"; }
+
+# udp_echo NS ADDR PORT LOG: every datagram to ADDR:PORT is appended to LOG
+# and echoed back to its sender.
+udp_echo() {
+	: >"$4"
+	bg nsx "$1" "$PYTHON" -S -c "$RGM_PY" udp-echo "$2" "$3" "$4"
+	wait_listen "$1" udp "$3"
+}
+
+# tcp_echo NS ADDR PORT LOG: same for TCP connections.
+tcp_echo() {
+	: >"$4"
+	bg nsx "$1" "$PYTHON" -S -c "$RGM_PY" tcp-echo "$2" "$3" "$4"
+	wait_listen "$1" tcp "$3"
+}
+
+# How long a sender waits for a reply (s). A reply usually comes in well
+# under a second, even under TCG; a dropped datagram costs the whole wait.
+REPLY_WAIT=${REPLY_WAIT:-2}
+
+# udp_send NS SRC SPORT DST DPORT DATA: sends DATA from SRC:SPORT to
+# DST:DPORT on a connected socket and prints the reply, if one comes.
+# A connected UDP socket only accepts datagrams from DST:DPORT, so a printed
+# reply proves where it came from. An ICMP port unreachable that matches the
+# socket prints "<refused>".
+udp_send() {
+	nsx "$1" timeout 20 "$PYTHON" -S -c "$RGM_PY" udp-send "$2" "$3" "$4" "$5" \
+		"$REPLY_WAIT" "$6" 2>/dev/null
+}
+
+# udp_send_hex NS SRC SPORT DST DPORT HEX: same with a binary payload
+# written as hex ("80 00 ..."); the reply is printed the same way.
+udp_send_hex() {
+	nsx "$1" timeout 20 "$PYTHON" -S -c "$RGM_PY" udp-send "$2" "$3" "$4" "$5" \
+		"$REPLY_WAIT" "hex:$6" 2>/dev/null
+}
+
+# tcp_send NS SRC SPORT DST DPORT DATA: one connection, sends DATA and
+# prints the reply. SPORT 0 lets the kernel choose.
+tcp_send() {
+	local ns=$1 src=$2 sport=$3 dst=$4 dport=$5 data=$6
+	printf '%s' "$data" | nsx "$ns" timeout 15 socat -t "$REPLY_WAIT" -T 8 - \
+		TCP:"$dst":"$dport",bind="$src":"$sport",reuseaddr,connect-timeout=3 2>/dev/null
+}
+
+# bytes FILE: its size, 0 if absent
+bytes() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# ---------------------------------------------------------------- rgm state
+
+# stat NAME: one counter of `rgmctl -j stats` in the gateway namespace.
+# The key is matched loosely ("drop_no_mapping", "drop-no-mapping", ...).
+rgm_stat() {
+	local want=${1//[-_ ]/}
+	gwctl -j stats 2>/dev/null | jq -r --arg w "$want" '
+		(if type == "array" then .[0] else . end) as $s
+		| [ ($s | paths(scalars)) as $p
+		    | select(($p[-1] | tostring | gsub("[-_ ]"; "") | ascii_downcase) == ($w | ascii_downcase))
+		    | $s | getpath($p) ] | first // "missing"'
+}
+
+# map_count: number of mappings the gateway lists.
+map_count() {
+	gwctl -j mapping show 2>/dev/null | jq -r '
+		if type == "array" then length
+		elif type == "object" and has("mappings") then (.mappings | length)
+		else "invalid" end'
+}
+
+# map_field PROTO GPORT FIELD: FIELD of the mapping on GLOBAL:GPORT.
+map_field() {
+	gwctl -j mapping show 2>/dev/null | jq -r --arg p "$1" --argjson g "$2" --arg f "$3" '
+		(if type == "array" then . else .mappings end)[]
+		| select(.proto == $p and .global_port == $g) | .[$f]' | head -n1
+}
+
+# map_add ARGS...: rgmctl mapping add ARGS... in the gateway, quiet.
+map_add() { gwctl mapping add "$@" >/dev/null; }
+
+# conntrack_count PORT: gateway conntrack entries whose original tuple goes
+# to the global address on PORT.
+conntrack_count() {
+	nsx "$NS_GW" conntrack -L -d $GLOBAL 2>/dev/null | grep -c "dport=$1 " || true
+}
+
+# ---------------------------------------------------------------- streams
+
+# udp_stream SPORT DPORT: the server sends a line every 0.2 s from
+# $SERVER:SPORT to $GLOBAL:DPORT until stream_stop or cleanup. An
+# unconnected socket, so ICMP errors do not end it. In a process group of
+# its own (STREAM_PID), so that stream_stop ends the loop and socat alike.
+udp_stream() {
+	bg setsid ip netns exec "$NS_WAN" bash -c "while :; do echo udp-stream-line; sleep 0.2; done |
+		socat -u - UDP-SENDTO:$GLOBAL:$2,bind=$SERVER:$1 2>/dev/null"
+	STREAM_PID=$BG_PID
+}
+
+# tcp_stream DPORT: one TCP connection from the server to $GLOBAL:DPORT,
+# a line every 0.2 s.
+tcp_stream() {
+	bg setsid ip netns exec "$NS_WAN" bash -c "while :; do echo tcp-stream-line; sleep 0.2; done |
+		socat -u - TCP:$GLOBAL:$1,bind=$SERVER,connect-timeout=3 2>/dev/null"
+	STREAM_PID=$BG_PID
+}
+
+# stream_stop PID: ends a stream started above (its whole process group).
+stream_stop() {
+	kill -- -"$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# grows FILE SECONDS: does FILE grow within SECONDS? (returns as soon as
+# it does: starting a stream takes a while under TCG)
+grows() {
+	local a i
+	a=$(bytes "$1")
+	for i in $(seq 1 $(( ${2%.*} * 5 ))); do
+		sleep 0.2
+		[ "$(bytes "$1")" -gt "$a" ] && return 0
+	done
+	diag "$1 stayed at $a bytes for $2 s"
+	return 1
+}
+
+# stays FILE SECONDS: does FILE stay the same size for SECONDS? (after a
+# short settling time for packets already in flight)
+stays() {
+	local a b
+	sleep 0.3
+	a=$(bytes "$1")
+	sleep "$2"
+	b=$(bytes "$1")
+	[ "$b" = "$a" ] || { diag "$1 grew from $a to $b bytes"; return 1; }
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.2 s.
+wait_until() {
+	local end=$(( $(date +%s%N) + ${1%.*} * 1000000000 )); shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
