@@ -24,23 +24,10 @@
 #include <gnutls/crypto.h>
 
 #include "rgm_audit.h"
+#include "rgm_parse.h"
 
 #define RGM_AUDIT_TAG "rgm-audit-v1"
 
-static int rgm_audit_msg(char *msg, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int rgm_audit_msg(char *msg, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static void rgm_audit_be(uint8_t *p, uint64_t v, unsigned int n)
 {
@@ -170,7 +157,7 @@ int rgm_audit_head(struct rgm_db *db, uint64_t *seq, char hex[RGM_AUDIT_HEX_LEN 
 	if (ret < 0)
 		return ret;
 	if (!ret)
-		return rgm_audit_msg(msg, msglen, -EBADMSG, "the audit head is missing or malformed");
+		return rgm_parse_err(msg, msglen, -EBADMSG, "the audit head is missing or malformed");
 	rgm_audit_hex(h, hex);
 	return 0;
 }
@@ -187,14 +174,14 @@ int rgm_audit_append(struct rgm_db *db, int64_t now, const char *actor, const ch
 	int ret, rc;
 
 	if (!*actor || strnlen(actor, RGM_AUDIT_ACTOR_MAX + 1) > RGM_AUDIT_ACTOR_MAX)
-		return rgm_audit_msg(msg, msglen, -EINVAL, "audit actor must be 1..%d bytes",
+		return rgm_parse_err(msg, msglen, -EINVAL, "audit actor must be 1..%d bytes",
 				     RGM_AUDIT_ACTOR_MAX);
 	if (gateway && !rgm_api_id_valid(gateway))
-		return rgm_audit_msg(msg, msglen, -EINVAL, "audit gateway '%.64s' is not a gateway id",
+		return rgm_parse_err(msg, msglen, -EINVAL, "audit gateway '%.64s' is not a gateway id",
 				     gateway);
 	if (strnlen(command, RGM_AUDIT_JSON_MAX + 1) > RGM_AUDIT_JSON_MAX ||
 	    strnlen(result, RGM_AUDIT_JSON_MAX + 1) > RGM_AUDIT_JSON_MAX)
-		return rgm_audit_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				     "audit command and result must be at most %d bytes each",
 				     RGM_AUDIT_JSON_MAX);
 
@@ -203,13 +190,13 @@ int rgm_audit_append(struct rgm_db *db, int64_t now, const char *actor, const ch
 		return ret;
 	ret = rgm_audit_head_read(db, &last, prev, msg, msglen);
 	if (!ret)
-		ret = rgm_audit_msg(msg, msglen, -EBADMSG,
+		ret = rgm_parse_err(msg, msglen, -EBADMSG,
 				    "the audit head is missing or malformed: run audit verify");
 	if (ret < 0)
 		goto out;
 	ret = rgm_audit_hash(last + 1, now, actor, gateway, command, result, prev, hash);
 	if (ret) {
-		ret = rgm_audit_msg(msg, msglen, ret, "audit: SHA-256 failed");
+		ret = rgm_parse_err(msg, msglen, ret, "audit: SHA-256 failed");
 		goto out;
 	}
 	rgm_audit_hex(prev, prev_hex);

@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "rgm_db.h"
 #include "rgm_tls.h"
+#include "rgm_parse.h"
 
 struct rgm_db {
 	sqlite3 *sql;
@@ -47,20 +47,6 @@ int rgm_db_state_parse(const char *s)
 	return -1;
 }
 
-static int rgm_db_msg(char *msg, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int rgm_db_msg(char *msg, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 struct sqlite3 *rgm_db_sqlite(struct rgm_db *db)
 {
@@ -95,7 +81,7 @@ int rgm_db_sqlerr(struct rgm_db *db, int rc, const char *what, char *msg, size_t
 	default:
 		ret = -EIO;
 	}
-	return rgm_db_msg(msg, msglen, ret, "%s: %s", what,
+	return rgm_parse_err(msg, msglen, ret, "%s: %s", what,
 			  db && db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
 }
 
@@ -192,7 +178,7 @@ static int rgm_db_pragma(struct rgm_db *db, const char *sql, const char *want,
 	}
 	got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	if (want && (!got || strcmp(got, want)))
-		ret = rgm_db_msg(msg, msglen, -EIO, "%s: got '%s', not '%s'", sql,
+		ret = rgm_parse_err(msg, msglen, -EIO, "%s: got '%s', not '%s'", sql,
 				 got ? got : "nothing", want);
 out:
 	sqlite3_finalize(st);
@@ -239,7 +225,7 @@ static int rgm_db_migrate(struct rgm_db *db, char *msg, size_t msglen)
 	if (ret)
 		goto fail;
 	if (have > latest) {
-		ret = rgm_db_msg(msg, msglen, -EPROTO,
+		ret = rgm_parse_err(msg, msglen, -EPROTO,
 				 "database schema version %u is newer than this build knows "
 				 "(%u): use a newer rgm-confserver", have, latest);
 		goto fail;
@@ -282,7 +268,7 @@ int rgm_db_open(const char *path, struct rgm_db **out, char *msg, size_t msglen)
 	*out = NULL;
 	db = calloc(1, sizeof(*db));
 	if (!db)
-		return rgm_db_msg(msg, msglen, -ENOMEM, "out of memory");
+		return rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
 	rc = sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -366,35 +352,35 @@ static int rgm_db_gateway_check(const struct rgm_db_gateway *gw, char *msg, size
 	char err[128];
 
 	if (!rgm_api_id_valid(gw->id))
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "gateway id '%.64s' must be 1..%d characters of A-Z a-z 0-9 . _ : @ -",
 				  gw->id, RGM_API_ID_MAX);
 	if (!rgm_api_id_valid(gw->type))
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "gateway type '%.64s' must be 1..%d characters of A-Z a-z 0-9 . _ : @ -",
 				  gw->type, RGM_API_ID_MAX);
 	switch (gw->mode) {
 	case RGM_GW_LISTEN:
 		if (!rgm_api_endpoint_valid(gw->endpoint))
-			return rgm_db_msg(msg, msglen, -EINVAL,
+			return rgm_parse_err(msg, msglen, -EINVAL,
 					  "gateway %s: mode listen needs an endpoint host:port, not '%.64s'",
 					  gw->id, gw->endpoint);
 		break;
 	case RGM_GW_CALL_HOME:
 		if (gw->endpoint[0])
-			return rgm_db_msg(msg, msglen, -EINVAL,
+			return rgm_parse_err(msg, msglen, -EINVAL,
 					  "gateway %s: mode call-home takes no endpoint", gw->id);
 		break;
 	default:
-		return rgm_db_msg(msg, msglen, -EINVAL, "gateway %s: unknown mode", gw->id);
+		return rgm_parse_err(msg, msglen, -EINVAL, "gateway %s: unknown mode", gw->id);
 	}
 	/* the shape, then a real base64 decode to 32 bytes */
 	if (!rgm_api_pin_valid(gw->pin) || rgm_tls_allow_parse(gw->pin, err, sizeof(err)))
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "gateway %s: pin must be pin-sha256: and the base64 SHA-256 "
 				  "of its SubjectPublicKeyInfo", gw->id);
 	if (gw->global_addr[0] && inet_pton(AF_INET, gw->global_addr, &a) != 1)
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "gateway %s: global address '%.32s' is not an IPv4 address",
 				  gw->id, gw->global_addr);
 	return 0;
@@ -420,12 +406,12 @@ int rgm_db_gateway_add(struct rgm_db *db, const struct rgm_db_gateway *gw,
 		goto out;
 	}
 	if (n) {
-		ret = rgm_db_msg(msg, msglen, -EEXIST, "gateway %s is already enrolled", gw->id);
+		ret = rgm_parse_err(msg, msglen, -EEXIST, "gateway %s is already enrolled", gw->id);
 		goto out;
 	}
 	ret = rgm_db_gateway_find_pin(db, gw->pin, &other, msg, msglen);
 	if (!ret) {
-		ret = rgm_db_msg(msg, msglen, -EEXIST,
+		ret = rgm_parse_err(msg, msglen, -EEXIST,
 				 "gateway %s: this pin is already enrolled for gateway %s",
 				 gw->id, other.id);
 		goto out;
@@ -469,7 +455,7 @@ static int rgm_db_gateway_row(sqlite3_stmt *st, struct rgm_db_gateway *gw,
 	    !rgm_db_col_text(st, 3, gw->endpoint, sizeof(gw->endpoint)) ||
 	    !rgm_db_col_text(st, 4, gw->pin, sizeof(gw->pin)) ||
 	    !rgm_db_col_text(st, 5, gw->global_addr, sizeof(gw->global_addr)))
-		return rgm_db_msg(msg, msglen, -EIO, "gateway row '%.64s' is malformed",
+		return rgm_parse_err(msg, msglen, -EIO, "gateway row '%.64s' is malformed",
 				  (const char *)sqlite3_column_text(st, 0));
 	gw->mode = m;
 	gw->enrolled_at = sqlite3_column_int64(st, 6);
@@ -491,7 +477,7 @@ static int rgm_db_gateway_one(struct rgm_db *db, const char *sql, const char *ke
 	if (rc == SQLITE_ROW)
 		ret = rgm_db_gateway_row(st, gw, msg, msglen);
 	else if (rc == SQLITE_DONE)
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no gateway %.64s", key);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no gateway %.64s", key);
 	else
 		ret = rgm_db_sqlerr(db, rc, "get gateway", msg, msglen);
 	sqlite3_finalize(st);
@@ -531,7 +517,7 @@ int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *
 			cap = cap ? cap * 2 : 8;
 			t = reallocarray(a, cap, sizeof(*a));
 			if (!t) {
-				ret = rgm_db_msg(msg, msglen, -ENOMEM, "out of memory");
+				ret = rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
 				goto fail;
 			}
 			a = t;
@@ -575,7 +561,7 @@ int rgm_db_gateway_del(struct rgm_db *db, const char *id, char *msg, size_t msgl
 	}
 	/* the foreign keys would refuse too, but without saying who */
 	if (apps || sess) {
-		ret = rgm_db_msg(msg, msglen, -EBUSY,
+		ret = rgm_parse_err(msg, msglen, -EBUSY,
 				 "gateway %.64s is still used by %lld appliance(s) and %lld "
 				 "session(s): move or remove them first",
 				 id, (long long)apps, (long long)sess);
@@ -587,7 +573,7 @@ int rgm_db_gateway_del(struct rgm_db *db, const char *id, char *msg, size_t msgl
 	rgm_db_bind_text(st, 1, id, false);
 	ret = rgm_db_step_done(db, st, "delete gateway", msg, msglen);
 	if (!ret && !sqlite3_changes(db->sql))
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no gateway %.64s", id);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no gateway %.64s", id);
 out:
 	sqlite3_finalize(st);
 	if (ret) {
@@ -605,7 +591,7 @@ int rgm_db_gateway_set_addr(struct rgm_db *db, const char *id, const char *addr,
 	int ret;
 
 	if (inet_pton(AF_INET, addr, &a) != 1)
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "global address '%.32s' is not an IPv4 address", addr);
 	ret = rgm_db_prep(db, "UPDATE gateways SET global_addr = ?2 WHERE id = ?1",
 			  &st, msg, msglen);
@@ -615,7 +601,7 @@ int rgm_db_gateway_set_addr(struct rgm_db *db, const char *id, const char *addr,
 	rgm_db_bind_text(st, 2, addr, false);
 	ret = rgm_db_step_done(db, st, "set gateway address", msg, msglen);
 	if (!ret && !sqlite3_changes(db->sql))
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no gateway %.64s", id);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no gateway %.64s", id);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -638,11 +624,11 @@ static int rgm_db_appliance_read(struct rgm_db *db, const char *id,
 		memset(a, 0, sizeof(*a));
 		if (!rgm_db_col_text(st, 0, a->id, sizeof(a->id)) ||
 		    !rgm_db_col_text(st, 1, a->gateway, sizeof(a->gateway)))
-			ret = rgm_db_msg(msg, msglen, -EIO, "appliance row %.64s is malformed", id);
+			ret = rgm_parse_err(msg, msglen, -EIO, "appliance row %.64s is malformed", id);
 		a->registered_at = sqlite3_column_int64(st, 2);
 		a->last_contact = sqlite3_column_int64(st, 3);
 	} else if (rc == SQLITE_DONE) {
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no appliance %.64s is registered", id);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no appliance %.64s is registered", id);
 	} else {
 		ret = rgm_db_sqlerr(db, rc, "get appliance", msg, msglen);
 	}
@@ -689,13 +675,13 @@ static int rgm_db_appliance_pick(struct rgm_db *db, const struct rgm_db_applianc
 	rgm_db_bind_text(st, 1, type, false);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (!n++ && !rgm_db_col_text(st, 0, pick, RGM_API_ID_MAX + 1))
-			ret = rgm_db_msg(msg, msglen, -EIO, "gateway row is malformed");
+			ret = rgm_parse_err(msg, msglen, -EIO, "gateway row is malformed");
 	if (rc != SQLITE_DONE)
 		ret = rgm_db_sqlerr(db, rc, "find gateway by type", msg, msglen);
 	else if (!ret && !n)
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no gateway of type %.64s is enrolled", type);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no gateway of type %.64s is enrolled", type);
 	else if (!ret && n > 1)
-		ret = rgm_db_msg(msg, msglen, -ENOTUNIQ,
+		ret = rgm_parse_err(msg, msglen, -ENOTUNIQ,
 				 "several gateways of type %.64s are enrolled: name the gateway by id",
 				 type);
 	sqlite3_finalize(st);
@@ -718,15 +704,15 @@ int rgm_db_appliance_register(struct rgm_db *db, const char *id, const char *gat
 	if (gateway_type && !*gateway_type)
 		gateway_type = NULL;
 	if (!rgm_api_id_valid(id))
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "appliance id '%.64s' must be 1..%d characters of A-Z a-z 0-9 . _ : @ -",
 				  id, RGM_API_ID_MAX);
 	if (!gateway == !gateway_type)
-		return rgm_db_msg(msg, msglen, -EINVAL,
+		return rgm_parse_err(msg, msglen, -EINVAL,
 				  "appliance %s: name exactly one of a gateway and a gateway type", id);
 	if ((gateway && !rgm_api_id_valid(gateway)) ||
 	    (gateway_type && !rgm_api_id_valid(gateway_type)))
-		return rgm_db_msg(msg, msglen, -EINVAL, "appliance %s: malformed gateway %s",
+		return rgm_parse_err(msg, msglen, -EINVAL, "appliance %s: malformed gateway %s",
 				  id, gateway ? "id" : "type");
 
 	ret = rgm_db_begin(db, true, msg, msglen);
@@ -748,7 +734,7 @@ int rgm_db_appliance_register(struct rgm_db *db, const char *id, const char *gat
 			goto out;
 		}
 		if (live) {
-			ret = rgm_db_msg(msg, msglen, -EBUSY,
+			ret = rgm_parse_err(msg, msglen, -EBUSY,
 					 "appliance %s has %lld open session(s) on gateway %s: "
 					 "close them before moving it to %s",
 					 id, (long long)live, cur.gateway, pick);
@@ -797,7 +783,7 @@ int rgm_db_appliance_refresh(struct rgm_db *db, const char *id, int64_t now,
 	sqlite3_bind_int64(st, 2, now);
 	ret = rgm_db_step_done(db, st, "refresh appliance", msg, msglen);
 	if (!ret && !sqlite3_changes(db->sql))
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no appliance %.64s is registered", id);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no appliance %.64s is registered", id);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -831,7 +817,7 @@ static int rgm_db_session_id_new(char *id, char *msg, size_t msglen)
 
 	/* 128 random bits: ids are unguessable and never collide in practice */
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
-		return rgm_db_msg(msg, msglen, -EIO, "no random bytes for a session id");
+		return rgm_parse_err(msg, msglen, -EIO, "no random bytes for a session id");
 	id[0] = 's';
 	id[1] = '-';
 	for (i = 0; i < sizeof(rnd); i++) {
@@ -856,13 +842,13 @@ static int rgm_db_session_row(sqlite3_stmt *st, struct rgm_db_session *s,
 	    !rgm_db_col_text(st, 0, s->id, sizeof(s->id)) ||
 	    !rgm_db_col_text(st, 1, s->appliance, sizeof(s->appliance)) ||
 	    !rgm_db_col_text(st, 2, s->gateway, sizeof(s->gateway)))
-		return rgm_db_msg(msg, msglen, -EIO, "session row '%.64s' is malformed",
+		return rgm_parse_err(msg, msglen, -EIO, "session row '%.64s' is malformed",
 				  (const char *)sqlite3_column_text(st, 0));
 	s->streams = rgm_db_col_strdup(st, 3);
 	s->ports = rgm_db_col_strdup(st, 4);
 	if (!s->streams || (!s->ports && sqlite3_column_type(st, 4) != SQLITE_NULL)) {
 		rgm_db_session_release(s);
-		return rgm_db_msg(msg, msglen, -ENOMEM, "out of memory");
+		return rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
 	}
 	s->lease = sqlite3_column_int64(st, 5);
 	s->state = k;
@@ -887,7 +873,7 @@ static int rgm_db_session_read(struct rgm_db *db, const char *id, struct rgm_db_
 	if (rc == SQLITE_ROW)
 		ret = rgm_db_session_row(st, s, msg, msglen);
 	else if (rc == SQLITE_DONE)
-		ret = rgm_db_msg(msg, msglen, -ENOENT, "no session %.128s", id);
+		ret = rgm_parse_err(msg, msglen, -ENOENT, "no session %.128s", id);
 	else
 		ret = rgm_db_sqlerr(db, rc, "get session", msg, msglen);
 	sqlite3_finalize(st);
@@ -907,12 +893,12 @@ static int rgm_db_json_array_check(const char *what, const char *s, char *msg, s
 	size_t n = strnlen(s, RGM_API_BODY_MAX + 1);
 
 	if (n > RGM_API_BODY_MAX)
-		return rgm_db_msg(msg, msglen, -EINVAL, "%s: more than %d bytes", what,
+		return rgm_parse_err(msg, msglen, -EINVAL, "%s: more than %d bytes", what,
 				  RGM_API_BODY_MAX);
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
 	if (*s != '[')
-		return rgm_db_msg(msg, msglen, -EINVAL, "%s must be a JSON array", what);
+		return rgm_parse_err(msg, msglen, -EINVAL, "%s must be a JSON array", what);
 	return 0;
 }
 
@@ -928,7 +914,7 @@ int rgm_db_session_create(struct rgm_db *db, const char *appliance, const char *
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (!lease || lease > RGM_API_LEASE_MAX)
-		return rgm_db_msg(msg, msglen, -EINVAL, "lease must be 1..%u seconds",
+		return rgm_parse_err(msg, msglen, -EINVAL, "lease must be 1..%u seconds",
 				  RGM_API_LEASE_MAX);
 	ret = rgm_db_json_array_check("streams", streams, msg, msglen);
 	if (ret)
@@ -993,9 +979,9 @@ int rgm_db_session_update(struct rgm_db *db, const char *id, enum rgm_db_state s
 	int ret;
 
 	if ((unsigned int)state >= __RGM_DB_STATE_MAX)
-		return rgm_db_msg(msg, msglen, -EINVAL, "unknown session state %d", state);
+		return rgm_parse_err(msg, msglen, -EINVAL, "unknown session state %d", state);
 	if (lease > RGM_API_LEASE_MAX)
-		return rgm_db_msg(msg, msglen, -EINVAL, "lease must be 1..%u seconds",
+		return rgm_parse_err(msg, msglen, -EINVAL, "lease must be 1..%u seconds",
 				  RGM_API_LEASE_MAX);
 	if (ports) {
 		ret = rgm_db_json_array_check("ports", ports, msg, msglen);
@@ -1009,7 +995,7 @@ int rgm_db_session_update(struct rgm_db *db, const char *id, enum rgm_db_state s
 	if (ret)
 		goto out;
 	if (!rgm_db_state_next_ok(cur.state, state)) {
-		ret = rgm_db_msg(msg, msglen, -EINVAL, "session %.128s is %s: it cannot become %s",
+		ret = rgm_parse_err(msg, msglen, -EINVAL, "session %.128s is %s: it cannot become %s",
 				 id, rgm_db_state_name(cur.state), rgm_db_state_name(state));
 		goto out;
 	}
@@ -1058,7 +1044,7 @@ int rgm_db_session_list(struct rgm_db *db, const char *appliance,
 			cap = cap ? cap * 2 : 8;
 			t = reallocarray(a, cap, sizeof(*a));
 			if (!t) {
-				ret = rgm_db_msg(msg, msglen, -ENOMEM, "out of memory");
+				ret = rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
 				goto fail;
 			}
 			a = t;
