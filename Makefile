@@ -3,6 +3,7 @@
 #   make            build the module (kmod/rgm.ko) and every program
 #   make check      host unit tests, then every selftest in one VM boot
 #   make demo       the whole flow in a VM (see README)
+#   make bench      per-packet cost with 1, 10k, 60k mappings (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
 #
 # KDIR picks the kernel to build against: the newest installed headers.
@@ -27,7 +28,7 @@ SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
 
-.PHONY: all kmod user check demo setup clean fuzz
+.PHONY: all kmod user check demo bench setup clean fuzz
 
 all: kmod user
 
@@ -71,6 +72,9 @@ check:
 
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 fuzz:
 	$(MAKE) -C fuzz
