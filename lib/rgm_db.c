@@ -341,10 +341,46 @@ static int64_t rgm_db_count(struct rgm_db *db, const char *sql, const char *arg,
 	return ret;
 }
 
+/*
+ * Steps st to its end, filling a growing array of size-byte rows with
+ * row(); finalizes st. On failure *out and *n hold the rows read so far,
+ * for the caller to free with what frees its rows.
+ */
+static int rgm_db_collect(struct rgm_db *db, sqlite3_stmt *st, size_t size,
+			  int (*row)(sqlite3_stmt *, void *, char *, size_t), const char *what,
+			  void **out, size_t *n, char *msg, size_t msglen)
+{
+	size_t cap = 0;
+	char *a = NULL, *t;
+	int ret = 0, rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			t = reallocarray(a, cap, size);
+			if (!t) {
+				ret = rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
+				goto out;
+			}
+			a = t;
+		}
+		ret = row(st, a + *n * size, msg, msglen);
+		if (ret)
+			goto out;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = rgm_db_sqlerr(db, rc, what, msg, msglen);
+out:
+	sqlite3_finalize(st);
+	*out = a;
+	return ret;
+}
+
 /* Gateways */
 
-static int rgm_db_gateway_row(sqlite3_stmt *st, struct rgm_db_gateway *gw,
-			      char *msg, size_t msglen);
+static int rgm_db_gateway_row(sqlite3_stmt *st, void *row, char *msg, size_t msglen);
 
 static int rgm_db_gateway_check(const struct rgm_db_gateway *gw, char *msg, size_t msglen)
 {
@@ -442,9 +478,9 @@ out:
 
 #define RGM_DB_GW_COLS "id, type, mode, endpoint, pin, global_addr, enrolled_at"
 
-static int rgm_db_gateway_row(sqlite3_stmt *st, struct rgm_db_gateway *gw,
-			      char *msg, size_t msglen)
+static int rgm_db_gateway_row(sqlite3_stmt *st, void *row, char *msg, size_t msglen)
 {
+	struct rgm_db_gateway *gw = row;
 	const unsigned char *mode = sqlite3_column_text(st, 2);
 	int m = mode ? rgm_gw_mode_parse((const char *)mode) : -1;
 
@@ -501,10 +537,9 @@ int rgm_db_gateway_find_pin(struct rgm_db *db, const char *pin, struct rgm_db_ga
 int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *n,
 			char *msg, size_t msglen)
 {
-	struct rgm_db_gateway *a = NULL, *t;
-	size_t len = 0, cap = 0;
+	void *rows;
 	sqlite3_stmt *st;
-	int ret, rc;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
@@ -512,33 +547,15 @@ int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *
 			  &st, msg, msglen);
 	if (ret)
 		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			t = reallocarray(a, cap, sizeof(*a));
-			if (!t) {
-				ret = rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
-				goto fail;
-			}
-			a = t;
-		}
-		ret = rgm_db_gateway_row(st, &a[len], msg, msglen);
-		if (ret)
-			goto fail;
-		len++;
+	ret = rgm_db_collect(db, st, sizeof(struct rgm_db_gateway), rgm_db_gateway_row,
+			     "list gateways", &rows, n, msg, msglen);
+	if (ret) {
+		free(rows);
+		*n = 0;
+		return ret;
 	}
-	if (rc != SQLITE_DONE) {
-		ret = rgm_db_sqlerr(db, rc, "list gateways", msg, msglen);
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	*out = a;
-	*n = len;
+	*out = rows;
 	return 0;
-fail:
-	sqlite3_finalize(st);
-	free(a);
-	return ret;
 }
 
 int rgm_db_gateway_del(struct rgm_db *db, const char *id, char *msg, size_t msglen)
@@ -831,9 +848,9 @@ static int rgm_db_session_id_new(char *id, char *msg, size_t msglen)
 #define RGM_DB_SESS_COLS \
 	"id, appliance_id, gateway_id, streams, ports, lease, state, created_at, updated_at"
 
-static int rgm_db_session_row(sqlite3_stmt *st, struct rgm_db_session *s,
-			      char *msg, size_t msglen)
+static int rgm_db_session_row(sqlite3_stmt *st, void *row, char *msg, size_t msglen)
 {
+	struct rgm_db_session *s = row;
 	const unsigned char *state = sqlite3_column_text(st, 6);
 	int k = state ? rgm_db_state_parse((const char *)state) : -1;
 
@@ -1026,10 +1043,9 @@ out:
 int rgm_db_session_list(struct rgm_db *db, const char *appliance,
 			struct rgm_db_session **out, size_t *n, char *msg, size_t msglen)
 {
-	struct rgm_db_session *a = NULL, *t;
-	size_t len = 0, cap = 0;
+	void *rows;
 	sqlite3_stmt *st;
-	int ret, rc;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
@@ -1039,31 +1055,13 @@ int rgm_db_session_list(struct rgm_db *db, const char *appliance,
 	if (ret)
 		return ret;
 	rgm_db_bind_text(st, 1, appliance, false);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			t = reallocarray(a, cap, sizeof(*a));
-			if (!t) {
-				ret = rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");
-				goto fail;
-			}
-			a = t;
-		}
-		ret = rgm_db_session_row(st, &a[len], msg, msglen);
-		if (ret)
-			goto fail;
-		len++;
+	ret = rgm_db_collect(db, st, sizeof(struct rgm_db_session), rgm_db_session_row,
+			     "list sessions", &rows, n, msg, msglen);
+	if (ret) {
+		rgm_db_sessions_free(rows, *n);
+		*n = 0;
+		return ret;
 	}
-	if (rc != SQLITE_DONE) {
-		ret = rgm_db_sqlerr(db, rc, "list sessions", msg, msglen);
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	*out = a;
-	*n = len;
+	*out = rows;
 	return 0;
-fail:
-	sqlite3_finalize(st);
-	rgm_db_sessions_free(a, len);
-	return ret;
 }

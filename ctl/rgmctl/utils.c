@@ -16,15 +16,20 @@
 
 #define NETNS_RUN_DIR	"/run/netns"
 
+static void rgmctl_verror(const char *fmt, va_list ap)
+{
+	fputs("Error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int rgmctl_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("Error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rgmctl_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return RGMCTL_ERR;
 }
 
@@ -32,11 +37,9 @@ int rgmctl_usage_error(const char *object, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("Error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rgmctl_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (object)
 		fprintf(stderr, "Try \"rgmctl %s help\".\n", object);
 	else
