@@ -15,7 +15,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -D_GNU_SOURCE -isystem include/uapi -Ilib
-PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3
+PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(PKG_CFLAGS)
@@ -23,7 +23,10 @@ CFLAGS  += $(PKG_CFLAGS)
 # One program per folder; every .c in it belongs to it.
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB         := lib/librgm.a
-PROGS       := ctl/rgmctl/rgmctl ctl/rgmd/rgmd confserver/rgm-confserver
+ALL_PROGS   := ctl/rgmctl/rgmctl ctl/rgmd/rgmd confserver/rgm-confserver \
+	       mediaserver/rgm-mediaserver portal/rgm-portal appliance/rgm-appliance
+# a program is built once its folder has sources
+PROGS       := $(foreach p,$(ALL_PROGS),$(if $(wildcard $(dir $(p))*.c),$(p)))
 SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
@@ -40,17 +43,19 @@ user: $(PROGS) $(SELFTESTS) $(UNITTESTS)
 $(LIB): $(LIB_SRCS:.c=.o)
 	$(AR) rcs $@ $^
 
-lib/%.o ctl/%.o: CFLAGS += -MMD -MP
+SRCDIRS     := lib ctl confserver mediaserver portal appliance
+$(addsuffix /%.o,$(SRCDIRS)): CFLAGS += -MMD -MP
 
-ctl/rgmctl/rgmctl: $(patsubst %.c,%.o,$(wildcard ctl/rgmctl/*.c)) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-
-ctl/rgmd/rgmd: $(patsubst %.c,%.o,$(wildcard ctl/rgmd/*.c)) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-
-# Built from its sources in one step (no .o/.d to clean): it is small.
-confserver/rgm-confserver: $(wildcard confserver/*.c) $(LIB) $(wildcard lib/*.h)
-	$(CC) $(CFLAGS) -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
+# Every program: all the .c files of its folder, and the library.
+objs = $(patsubst %.c,%.o,$(wildcard $(1)/*.c))
+ctl/rgmctl/rgmctl: $(call objs,ctl/rgmctl) $(LIB)
+ctl/rgmd/rgmd: $(call objs,ctl/rgmd) $(LIB)
+confserver/rgm-confserver: $(call objs,confserver) $(LIB)
+mediaserver/rgm-mediaserver: $(call objs,mediaserver) $(LIB)
+portal/rgm-portal: $(call objs,portal) $(LIB)
+appliance/rgm-appliance: $(call objs,appliance) $(LIB)
+$(PROGS):
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 selftests/% tests/%: CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
@@ -82,6 +87,6 @@ fuzz:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS)
-	find lib ctl -name '*.[od]' -delete
+	find $(SRCDIRS) -name '*.[od]' -delete
 
--include $(shell find lib ctl -name '*.d' 2>/dev/null)
+-include $(shell find $(SRCDIRS) -name '*.d' 2>/dev/null)

@@ -8,7 +8,8 @@ cd "$top"
 need_setup=0
 command -v vng >/dev/null || need_setup=1
 [ -f build/kselftest/kselftest_harness.h ] || need_setup=1
-pkg-config --exists libnl-genl-3.0 gnutls json-c 2>/dev/null || need_setup=1
+pkg-config --exists libnl-genl-3.0 gnutls json-c libmicrohttpd libcurl 2>/dev/null || need_setup=1
+command -v ffprobe >/dev/null || need_setup=1
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need_setup=1
 [ "$need_setup" = 0 ] || scripts/setup.sh || { echo "check: setup failed"; exit 1; }
 
@@ -39,7 +40,9 @@ run_tap() {
 }
 
 echo "== host unit tests"
-for t in tests/*_test; do
+# C programs, then shell tests that need no module (network namespaces
+# and nftables work on the host kernel)
+for t in tests/*_test tests/*_test.sh; do
 	[ -x "$t" ] || continue
 	run_tap "$res/host-$(basename "$t").tap" "./$t"
 	grep -E '^(not )?ok ' "$res/host-$(basename "$t").tap" | sed "s|^|$(basename "$t"): |"

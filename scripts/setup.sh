@@ -14,9 +14,9 @@ pkgs=(
 	python3-argcomplete python3-pkg-resources python3-requests busybox-static
 	# userspace libraries
 	libnl-3-dev libnl-genl-3-dev libgnutls28-dev gnutls-bin libjson-c-dev
-	libsqlite3-dev sqlite3 libmicrohttpd-dev
-	# test tools
-	nftables iproute2 conntrack socat jq python3
+	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
+	# test tools; ffmpeg makes the test titles and checks what arrived
+	nftables iproute2 conntrack socat jq python3 curl ffmpeg
 )
 
 missing=()
