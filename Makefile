@@ -65,6 +65,11 @@ selftests/%: selftests/%.c $(LIB) | $(KSELFTEST)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lpthread
 tests/%: tests/%.c $(LIB) | $(KSELFTEST)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lpthread
+# The gateway drivers' test links the driver objects (not main.c) and
+# supplies cs_log itself.
+CS_DRIVER_OBJS := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
+tests/cs_driver_test: tests/cs_driver_test.c $(CS_DRIVER_OBJS) $(LIB) | $(KSELFTEST)
+	$(CC) $(CFLAGS) -Iconfserver -o $@ $< $(CS_DRIVER_OBJS) $(LIB) $(PKG_LIBS) -lpthread
 
 $(KSELFTEST):
 	scripts/setup.sh

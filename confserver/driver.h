@@ -114,7 +114,9 @@ struct cs_driver_env {
 	unsigned int connect_timeout_ms;	/* TCP connect + TLS handshake */
 	unsigned int idle_timeout_ms;		/* an unused gateway connection is closed */
 	const char *callhome_listen;		/* "HOST:PORT" or NULL: no call-home */
-	/* The service's hooks (any thread; they lock what they need). */
+	/* The service's hooks (any thread; they lock what they need). They
+	 * run on a driver's own threads (rgm: a link's), which answer the
+	 * calls: a hook must not call a driver back and wait for it. */
 	void *priv;
 	/* The gateway says a session's mappings expired (lease ran out). */
 	void (*expired)(void *priv, const char *gateway, const char *session);

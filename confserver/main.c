@@ -1,29 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rgm-confserver - the configuration server's command line over its
- * registration database (Documentation/confserver.rst). The daemon (HTTP
- * API, gateway negotiation) is not part of it yet.
+ * rgm-confserver - the configuration server (Documentation/confserver.rst):
+ * the daemon (`serve`: the portal API, http.c and service.c) and the
+ * command line over its registration database.
  *
  *   rgm-confserver [ OPTIONS ] OBJECT COMMAND
+ *   rgm-confserver -c FILE serve
+ *   rgm-confserver -c FILE --check-config
  *
  * Exit codes as ip(8): 0 done, 1 error, 2 usage.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "confserver.h"
 #include "rgm_api.h"
 #include "rgm_audit.h"
 #include "rgm_db.h"
 #include "rgm_print.h"
 
-#define CS_OK		0
+#define CS_EXIT_OK	0
 #define CS_ERR		1
 #define CS_USAGE	2
-#define CS_DB_DEFAULT	"/var/lib/rgm/confserver.db"
 
 static const char *cs_db_path;
 
@@ -31,15 +37,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: rgm-confserver [ OPTIONS ] OBJECT COMMAND\n"
-		"where  OPTIONS := { -d[b] PATH | -j[son] | -p[retty] | -h[elp] }\n"
-		"       OBJECT := { gateway | audit }\n"
+		"       rgm-confserver -c FILE { serve | --check-config }\n"
+		"where  OPTIONS := { -c[onfig] FILE | -d[b] PATH | -j[son] | -p[retty] | -h[elp] }\n"
+		"       OBJECT := { gateway | audit | serve }\n"
 		"\n"
 		"       rgm-confserver gateway add ID type TYPE { listen HOST:PORT | call-home }\n"
 		"                                 pin pin-sha256:BASE64 [ addr A.B.C.D ]\n"
 		"       rgm-confserver gateway { list | show ID | del ID }\n"
 		"       rgm-confserver audit { verify | head }\n"
 		"\n"
-		"The database is PATH, else $RGM_CONFSERVER_DB, else " CS_DB_DEFAULT ".\n");
+		"The database is PATH, else the configuration's db, else $RGM_CONFSERVER_DB,\n"
+		"else " CS_DB_DEFAULT ".\n");
 }
 
 static bool matches(const char *arg, const char *word)
@@ -59,7 +67,7 @@ static int cs_open(struct rgm_db **db)
 		fprintf(stderr, "rgm-confserver: %s: %s\n", cs_db_path, msg);
 		return CS_ERR;
 	}
-	return CS_OK;
+	return CS_EXIT_OK;
 }
 
 static void cs_print_gateway(const struct rgm_db_gateway *g)
@@ -80,6 +88,35 @@ static void cs_print_gateway(const struct rgm_db_gateway *g)
 	rgm_print_u64(RGM_PRINT_ANY, "enrolled_at", " enrolled %" PRIu64, (uint64_t)g->enrolled_at);
 	rgm_print_close_object();
 	rgm_print_nl();
+}
+
+/* Enrollments and deletions from the command line are audited like the
+ * API's, with "cli:USER" as the actor. */
+static void cs_cli_audit(struct rgm_db *db, const char *what, const struct rgm_db_gateway *g,
+			 int ret, const char *why)
+{
+	struct json_object *cmd = json_object_new_object(), *res = json_object_new_object();
+	struct passwd *pw = getpwuid(getuid());
+	char actor[128], amsg[256];
+
+	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "?");
+	json_object_object_add(cmd, "request", json_object_new_string(what));
+	json_object_object_add(cmd, "gateway", json_object_new_string(g->id));
+	if (g->type[0]) {
+		json_object_object_add(cmd, "type", json_object_new_string(g->type));
+		json_object_object_add(cmd, "mode", json_object_new_string(rgm_gw_mode_name(g->mode)));
+		if (g->endpoint[0])
+			json_object_object_add(cmd, "endpoint", json_object_new_string(g->endpoint));
+		json_object_object_add(cmd, "pin", json_object_new_string(g->pin));
+	}
+	json_object_object_add(res, "ok", json_object_new_boolean(!ret));
+	if (ret)
+		json_object_object_add(res, "error", json_object_new_string(why));
+	if (rgm_audit_append(db, time(NULL), actor, g->id, json_object_to_json_string(cmd),
+			     json_object_to_json_string(res), NULL, amsg, sizeof(amsg)))
+		fprintf(stderr, "rgm-confserver: warning: not audited: %s\n", amsg);
+	json_object_put(cmd);
+	json_object_put(res);
 }
 
 static int cs_gateway_add(int argc, char **argv)
@@ -143,12 +180,13 @@ static int cs_gateway_add(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = rgm_db_gateway_add(db, &g, msg, sizeof(msg));
+	cs_cli_audit(db, "enroll", &g, ret, msg);
 	rgm_db_close(db);
 	if (ret) {
 		fprintf(stderr, "gateway add: %s\n", msg);
 		return CS_ERR;
 	}
-	return CS_OK;
+	return CS_EXIT_OK;
 }
 
 static int cs_gateway(int argc, char **argv)
@@ -161,7 +199,7 @@ static int cs_gateway(int argc, char **argv)
 
 	if (argc < 1 || matches(argv[0], "help")) {
 		usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? CS_USAGE : CS_OK;
+		return argc < 1 ? CS_USAGE : CS_EXIT_OK;
 	}
 	if (matches(argv[0], "add"))
 		return cs_gateway_add(argc - 1, argv + 1);
@@ -185,7 +223,7 @@ static int cs_gateway(int argc, char **argv)
 		rgm_print_close_array();
 		rgm_print_flush();
 		free(l);
-		return CS_OK;
+		return CS_EXIT_OK;
 	}
 	if (matches(argv[0], "show") || matches(argv[0], "delete")) {
 		bool del = argv[0][0] == 'd';
@@ -197,8 +235,14 @@ static int cs_gateway(int argc, char **argv)
 		ret = cs_open(&db);
 		if (ret)
 			return ret;
-		ret = del ? rgm_db_gateway_del(db, argv[1], msg, sizeof(msg)) :
-			    rgm_db_gateway_get(db, argv[1], &g, msg, sizeof(msg));
+		if (del) {
+			memset(&g, 0, sizeof(g));
+			snprintf(g.id, sizeof(g.id), "%s", argv[1]);
+			ret = rgm_db_gateway_del(db, argv[1], msg, sizeof(msg));
+			cs_cli_audit(db, "delete", &g, ret, msg);
+		} else {
+			ret = rgm_db_gateway_get(db, argv[1], &g, msg, sizeof(msg));
+		}
 		rgm_db_close(db);
 		if (ret) {
 			fprintf(stderr, "gateway %s: %s\n", del ? "del" : "show", msg);
@@ -208,7 +252,7 @@ static int cs_gateway(int argc, char **argv)
 			cs_print_gateway(&g);
 			rgm_print_flush();
 		}
-		return CS_OK;
+		return CS_EXIT_OK;
 	}
 	fprintf(stderr, "gateway: unknown command '%s'\n", argv[0]);
 	return CS_USAGE;
@@ -242,7 +286,7 @@ static int cs_audit(int argc, char **argv)
 		rgm_print_close_object();
 		rgm_print_nl();
 		rgm_print_flush();
-		return CS_OK;
+		return CS_EXIT_OK;
 	}
 	ret = rgm_audit_verify(db, &r);
 	rgm_db_close(db);
@@ -266,12 +310,61 @@ static int cs_audit(int argc, char **argv)
 			r.bad_seq, r.why);
 		return CS_ERR;
 	}
-	return CS_OK;
+	return CS_EXIT_OK;
+}
+
+/* The daemon: runs until SIGTERM or SIGINT, then lets running requests
+ * finish (each bounded by request-timeout) and exits 0. */
+static int cs_serve(const struct cs_conf *c)
+{
+	struct cs_service *svc;
+	struct cs_http *http;
+	char err[512];
+	sigset_t set;
+	int sig;
+
+	/* every thread inherits this mask: signals are taken by sigwait only */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cs_service_new(c, &svc, err, sizeof(err))) {
+		cs_log(CS_LOG_ERR, "%s", err);
+		return CS_ERR;
+	}
+	if (cs_http_start(c, svc, &http, err, sizeof(err))) {
+		cs_log(CS_LOG_ERR, "%s", err);
+		cs_service_free(svc);
+		return CS_ERR;
+	}
+	cs_log(CS_LOG_INFO, "serving (database %s, %u gateway type(s), %u token(s), "
+	       "%u portal-cert entr%s)", c->db.v, c->n_types, c->n_tokens, c->n_certs,
+	       c->n_certs == 1 ? "y" : "ies");
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			cs_log(CS_LOG_INFO, "SIGHUP: reloading is not supported; restart instead");
+			continue;
+		}
+		break;
+	}
+	cs_log(CS_LOG_INFO, "%s: stopping", strsignal(sig));
+	cs_http_stop(http);
+	cs_service_free(svc);
+	cs_log(CS_LOG_INFO, "stopped");
+	return CS_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-	bool json = false, pretty = false;
+	bool json = false, pretty = false, check = false, db_given = false;
+	const char *conf_path = NULL;
+	struct cs_conf conf;
+	char err[1024];
 	int ret;
 
 	cs_db_path = getenv("RGM_CONFSERVER_DB");
@@ -283,12 +376,22 @@ int main(int argc, char **argv)
 
 		if (*o == '-')
 			o++;
-		if (matches(o, "db")) {
+		if (!strcmp(o, "check-config")) {
+			check = true;
+		} else if (matches(o, "config")) {
+			if (argc < 2) {
+				fprintf(stderr, "rgm-confserver: -config needs a FILE\n");
+				return CS_USAGE;
+			}
+			conf_path = argv[1];
+			argc--, argv++;
+		} else if (matches(o, "db")) {
 			if (argc < 2) {
 				fprintf(stderr, "rgm-confserver: -db needs a PATH\n");
 				return CS_USAGE;
 			}
 			cs_db_path = argv[1];
+			db_given = true;
 			argc--, argv++;
 		} else if (matches(o, "json")) {
 			json = true;
@@ -296,7 +399,7 @@ int main(int argc, char **argv)
 			pretty = true;
 		} else if (matches(o, "help")) {
 			usage(stdout);
-			return CS_OK;
+			return CS_EXIT_OK;
 		} else {
 			fprintf(stderr, "rgm-confserver: unknown option '%s'\n", argv[0]);
 			usage(stderr);
@@ -304,9 +407,50 @@ int main(int argc, char **argv)
 		}
 		argc--, argv++;
 	}
-	if (argc < 1) {
+	if (check && (!conf_path || argc)) {
+		fprintf(stderr, "rgm-confserver: --check-config needs -c FILE and nothing else\n");
+		return CS_USAGE;
+	}
+	if (argc < 1 && !check) {
 		usage(stderr);
 		return CS_USAGE;
+	}
+	if (conf_path) {
+		if (cs_conf_load(&conf, conf_path, err, sizeof(err)) ||
+		    (check && cs_conf_check_files(&conf, err, sizeof(err)))) {
+			fprintf(stderr, "%s\n", err);
+			cs_conf_free(&conf);
+			return CS_ERR;
+		}
+		if (check) {
+			printf("%s: ok\n", conf_path);
+			cs_conf_free(&conf);
+			return CS_EXIT_OK;
+		}
+		if (!db_given)
+			cs_db_path = conf.db.v;
+	}
+	if (matches(argv[0], "serve")) {
+		if (!conf_path) {
+			fprintf(stderr, "rgm-confserver: serve needs -c FILE\n");
+			return CS_USAGE;
+		}
+		if (argc != 1) {
+			fprintf(stderr, "rgm-confserver: serve takes no arguments\n");
+			cs_conf_free(&conf);
+			return CS_USAGE;
+		}
+		if (db_given) {
+			char *d = strdup(cs_db_path);
+
+			if (d) {
+				free(conf.db.v);
+				conf.db.v = d;
+			}
+		}
+		ret = cs_serve(&conf);
+		cs_conf_free(&conf);
+		return ret;
 	}
 	rgm_print_setup(json, pretty);
 	if (matches(argv[0], "gateway"))
@@ -314,11 +458,13 @@ int main(int argc, char **argv)
 	else if (matches(argv[0], "audit"))
 		ret = cs_audit(argc - 1, argv + 1);
 	else if (matches(argv[0], "help"))
-		usage(stdout), ret = CS_OK;
+		usage(stdout), ret = CS_EXIT_OK;
 	else {
 		fprintf(stderr, "rgm-confserver: unknown object '%s'\n", argv[0]);
 		ret = CS_USAGE;
 	}
 	rgm_print_teardown();
+	if (conf_path)
+		cs_conf_free(&conf);
 	return ret;
 }

@@ -12,8 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,22 +162,6 @@ bool rgm_api_endpoint_valid(const char *s)
 	return !*end && port >= 1 && port <= 65535;
 }
 
-/* Errors */
-
-static int rgm_aerr(struct rgm_api_error *err, unsigned int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int rgm_aerr(struct rgm_api_error *err, unsigned int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->status = status;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Every field name the API knows, for the duplicate scan (bit = index). */
 static const char *const rgm_api_fields[] = {
 	"appliance", "gateway_addr", "local_addr", "lease", "streams", "type",
@@ -189,65 +171,8 @@ static const char *const rgm_api_fields[] = {
 #define RGM_API_FIELDS_N (sizeof(rgm_api_fields) / sizeof(rgm_api_fields[0]))
 _Static_assert(RGM_API_FIELDS_N <= 32, "the duplicate scan keeps a 32-bit mask per object");
 
-
-/* Field access; path is the field's full name for messages: "streams[1].local_port". */
-
-static int rgm_api_check_fields(struct json_object *o, const char *prefix,
-				const char *const *allowed, struct rgm_api_error *err)
-{
-	char shown[65];
-	unsigned int i;
-
-	json_object_object_foreach(o, key, val) {
-		(void)val;
-		for (i = 0; allowed[i]; i++)
-			if (!strcmp(key, allowed[i]))
-				break;
-		if (allowed[i])
-			continue;
-		/* echo printable ASCII only: the message goes into logs and a
-		 * JSON reply, and a cut UTF-8 sequence would be invalid there */
-		for (i = 0; key[i] && i < sizeof(shown) - 1; i++)
-			shown[i] = key[i] >= 0x20 && key[i] < 0x7f && key[i] != '\'' ? key[i] : '?';
-		shown[i] = '\0';
-		return rgm_aerr(err, 400, "unknown field '%s%s'", prefix, shown);
-	}
-	return 0;
-}
-
-/* 1 found, 0 absent and optional, -1 error */
-static int rgm_api_get(struct json_object *o, const char *key, const char *path,
-		       bool required, enum json_type type, const char *what,
-		       struct json_object **out, struct rgm_api_error *err)
-{
-	if (!json_object_object_get_ex(o, key, out)) {
-		if (required)
-			return rgm_aerr(err, 400, "missing field '%s'", path);
-		return 0;
-	}
-	if (!json_object_is_type(*out, type))
-		return rgm_aerr(err, 400, "'%s' must be %s", path, what);
-	return 1;
-}
-
-static int rgm_api_get_uint(struct json_object *o, const char *key, const char *path,
-			    bool required, uint32_t min, uint32_t max, uint32_t *out,
-			    struct rgm_api_error *err)
-{
-	struct json_object *v;
-	int64_t i;
-	int ret;
-
-	ret = rgm_api_get(o, key, path, required, json_type_int, "an integer", &v, err);
-	if (ret <= 0)
-		return ret;
-	/* json-c clamps what does not fit in int64 to INT64_MAX/MIN */
-	i = json_object_get_int64(v);
-	if (i < min || i > max)
-		return rgm_aerr(err, 422, "'%s' must be %" PRIu32 "..%" PRIu32, path, min, max);
-	*out = i;
-	return 1;
-}
+/* Field access (lib/rgm_json.c); path is the field's full name for messages:
+ * "streams[1].local_port". */
 
 static int rgm_api_get_port(struct json_object *o, const char *key, const char *path,
 			    uint16_t *out, struct rgm_api_error *err)
@@ -255,85 +180,20 @@ static int rgm_api_get_port(struct json_object *o, const char *key, const char *
 	uint32_t v;
 	int ret;
 
-	ret = rgm_api_get_uint(o, key, path, true, 1, 65535, &v, err);
+	ret = rgm_json_get_uint(o, key, path, true, 1, 65535, &v, err);
 	if (ret > 0)
 		*out = v;
 	return ret;
 }
 
-static int rgm_api_get_bool(struct json_object *o, const char *key, const char *path,
-			    bool *out, struct rgm_api_error *err)
-{
-	struct json_object *v;
-	int ret;
-
-	ret = rgm_api_get(o, key, path, false, json_type_boolean, "true or false", &v, err);
-	if (ret > 0)
-		*out = json_object_get_boolean(v);
-	return ret;
-}
-
-static int rgm_api_get_string(struct json_object *o, const char *key, const char *path,
-			      bool required, const char **out, struct rgm_api_error *err)
-{
-	struct json_object *v;
-	int ret;
-
-	ret = rgm_api_get(o, key, path, required, json_type_string, "a string", &v, err);
-	if (ret <= 0)
-		return ret;
-	*out = json_object_get_string(v);
-	/* a NUL inside ("a\u0000b") would make the C string lie about the value */
-	if (strlen(*out) != (size_t)json_object_get_string_len(v))
-		return rgm_aerr(err, 422, "'%s' contains a NUL character", path);
-	return 1;
-}
-
-/* A string field into buf after valid(); what says what it must be. */
-static int rgm_api_get_checked(struct json_object *o, const char *key, const char *path,
-			       bool required, bool (*valid)(const char *), const char *what,
-			       char *buf, size_t size, struct rgm_api_error *err)
-{
-	const char *s;
-	int ret;
-
-	ret = rgm_api_get_string(o, key, path, required, &s, err);
-	if (ret <= 0)
-		return ret;
-	if (!valid(s) || strlen(s) >= size)
-		return rgm_aerr(err, 422, "'%s' must be %s", path, what);
-	strcpy(buf, s);
-	return 1;
-}
-
 #define ID_WHAT "1..64 characters of A-Z a-z 0-9 . _ : @ -, not starting with '-'"
-
-/* A unicast IPv4 address: not 0.0.0.0, not multicast, broadcast or 240/4. */
-static int rgm_api_get_addr(struct json_object *o, const char *key, const char *path,
-			    bool required, struct in_addr *out, struct rgm_api_error *err)
-{
-	const char *s;
-	uint32_t h;
-	int ret;
-
-	ret = rgm_api_get_string(o, key, path, required, &s, err);
-	if (ret <= 0)
-		return ret;
-	/* inet_pton takes only the strict dotted quad: no "10.1", no octal */
-	if (inet_pton(AF_INET, s, out) != 1)
-		return rgm_aerr(err, 422, "'%s' must be an IPv4 address A.B.C.D", path);
-	h = ntohl(out->s_addr);
-	if (!h || h >= 0xe0000000)
-		return rgm_aerr(err, 422, "'%s' must be a unicast IPv4 address", path);
-	return 1;
-}
 
 static int rgm_api_get_type(struct json_object *o, const char *path,
 			    struct rgm_api_stream *st, struct rgm_api_error *err)
 {
 	const char *s;
 
-	if (rgm_api_get_string(o, "type", path, true, &s, err) < 0)
+	if (rgm_json_get_string(o, "type", path, true, &s, err) < 0)
 		return -1;
 	if (!strcmp(s, "tcp")) {
 		st->stream = RGM_STREAM_TCP;
@@ -345,7 +205,7 @@ static int rgm_api_get_type(struct json_object *o, const char *path,
 		st->stream = RGM_STREAM_RTP;
 		st->proto = IPPROTO_UDP;
 	} else {
-		return rgm_aerr(err, 422, "'%s' must be \"tcp\", \"udp\" or \"rtp\"", path);
+		return rgm_json_err(err, 422, "'%s' must be \"tcp\", \"udp\" or \"rtp\"", path);
 	}
 	return 0;
 }
@@ -363,22 +223,22 @@ static int rgm_api_parse_stream(struct json_object *s, unsigned int idx,
 #define P(f) (snprintf(path, sizeof(path), "%s%s", prefix, f), path)
 	snprintf(prefix, sizeof(prefix), "streams[%u].", idx);
 	if (!json_object_is_type(s, json_type_object))
-		return rgm_aerr(err, 400, "'streams[%u]' must be an object", idx);
-	if (rgm_api_check_fields(s, prefix, fields, err) ||
+		return rgm_json_err(err, 400, "'streams[%u]' must be an object", idx);
+	if (rgm_json_check_fields(s, prefix, fields, err) ||
 	    rgm_api_get_type(s, P("type"), st, err) ||
-	    rgm_api_get_bool(s, "rtcp", P("rtcp"), &st->rtcp, err) < 0 ||
+	    rgm_json_get_bool(s, "rtcp", P("rtcp"), &st->rtcp, err) < 0 ||
 	    rgm_api_get_port(s, "local_port", P("local_port"), &st->local_port, err) < 0 ||
-	    rgm_api_get_addr(s, "server_addr", P("server_addr"), true, &st->server_addr, err) < 0 ||
+	    rgm_json_get_addr(s, "server_addr", P("server_addr"), true, &st->server_addr, err) < 0 ||
 	    rgm_api_get_port(s, "server_port", P("server_port"), &st->server_port, err) < 0)
 		return -1;
 	if (st->rtcp) {
 		if (st->stream != RGM_STREAM_RTP)
-			return rgm_aerr(err, 422, "'%s' is for type \"rtp\" only", P("rtcp"));
+			return rgm_json_err(err, 422, "'%s' is for type \"rtp\" only", P("rtcp"));
 		/* RFC 3550: RTCP on the port after RTP's */
 		if (st->local_port == 65535)
-			return rgm_aerr(err, 422, "'%s' leaves no port for rtcp", P("local_port"));
+			return rgm_json_err(err, 422, "'%s' leaves no port for rtcp", P("local_port"));
 		if (st->server_port == 65535)
-			return rgm_aerr(err, 422, "'%s' leaves no port for rtcp", P("server_port"));
+			return rgm_json_err(err, 422, "'%s' leaves no port for rtcp", P("server_port"));
 	}
 #undef P
 	return 0;
@@ -408,24 +268,24 @@ static int rgm_api_parse_configure(struct json_object *o, struct rgm_api_configu
 	unsigned int i, j;
 	size_t n;
 
-	if (rgm_api_check_fields(o, "", fields, err) ||
-	    rgm_api_get_checked(o, "appliance", "appliance", true, rgm_api_id_valid, ID_WHAT,
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "appliance", "appliance", true, rgm_api_id_valid, ID_WHAT,
 				c->appliance, sizeof(c->appliance), err) < 0 ||
-	    rgm_api_get_addr(o, "gateway_addr", "gateway_addr", true, &c->gateway_addr, err) < 0 ||
-	    rgm_api_get_addr(o, "local_addr", "local_addr", true, &c->local_addr, err) < 0 ||
-	    rgm_api_get_uint(o, "lease", "lease", true, 1, RGM_API_LEASE_MAX, &c->lease, err) < 0 ||
-	    rgm_api_get(o, "streams", "streams", true, json_type_array, "an array", &a, err) < 0)
+	    rgm_json_get_addr(o, "gateway_addr", "gateway_addr", true, &c->gateway_addr, err) < 0 ||
+	    rgm_json_get_addr(o, "local_addr", "local_addr", true, &c->local_addr, err) < 0 ||
+	    rgm_json_get_uint(o, "lease", "lease", true, 1, RGM_API_LEASE_MAX, &c->lease, err) < 0 ||
+	    rgm_json_get(o, "streams", "streams", true, json_type_array, "an array", &a, err) < 0)
 		return -1;
 	n = json_object_array_length(a);
 	if (!n || n > RGM_API_STREAMS_MAX)
-		return rgm_aerr(err, 422, "'streams' must have 1..%d entries, not %zu",
+		return rgm_json_err(err, 422, "'streams' must have 1..%d entries, not %zu",
 				RGM_API_STREAMS_MAX, n);
 	for (i = 0; i < n; i++) {
 		if (rgm_api_parse_stream(json_object_array_get_idx(a, i), i, &c->streams[i], err))
 			return -1;
 		for (j = 0; j < i; j++)
 			if (rgm_api_ports_clash(&c->streams[j], &c->streams[i]))
-				return rgm_aerr(err, 422,
+				return rgm_json_err(err, 422,
 						"'streams[%u].local_port' overlaps streams[%u]", i, j);
 	}
 	c->n_streams = n;
@@ -434,7 +294,7 @@ static int rgm_api_parse_configure(struct json_object *o, struct rgm_api_configu
 
 static int rgm_api_get_session(struct json_object *o, char *buf, struct rgm_api_error *err)
 {
-	return rgm_api_get_checked(o, "session", "session", true, rgm_api_session_valid,
+	return rgm_json_get_checked(o, "session", "session", true, rgm_api_session_valid,
 				   "1..128 printable ASCII characters without blanks",
 				   buf, RGM_API_SESSION_MAX + 1, err);
 }
@@ -444,9 +304,9 @@ static int rgm_api_parse_renew(struct json_object *o, struct rgm_api_renew *r,
 {
 	static const char *const fields[] = { "session", "lease", NULL };
 
-	if (rgm_api_check_fields(o, "", fields, err) ||
+	if (rgm_json_check_fields(o, "", fields, err) ||
 	    rgm_api_get_session(o, r->session, err) < 0 ||
-	    rgm_api_get_uint(o, "lease", "lease", true, 1, RGM_API_LEASE_MAX, &r->lease, err) < 0)
+	    rgm_json_get_uint(o, "lease", "lease", true, 1, RGM_API_LEASE_MAX, &r->lease, err) < 0)
 		return -1;
 	return 0;
 }
@@ -456,7 +316,7 @@ static int rgm_api_parse_teardown(struct json_object *o, struct rgm_api_teardown
 {
 	static const char *const fields[] = { "session", NULL };
 
-	if (rgm_api_check_fields(o, "", fields, err) ||
+	if (rgm_json_check_fields(o, "", fields, err) ||
 	    rgm_api_get_session(o, t->session, err) < 0)
 		return -1;
 	return 0;
@@ -471,31 +331,31 @@ static int rgm_api_parse_enroll(struct json_object *o, struct rgm_api_enroll *e,
 	const char *mode;
 	int m, ret;
 
-	if (rgm_api_check_fields(o, "", fields, err) ||
-	    rgm_api_get_checked(o, "id", "id", true, rgm_api_id_valid, ID_WHAT,
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "id", "id", true, rgm_api_id_valid, ID_WHAT,
 				e->id, sizeof(e->id), err) < 0 ||
-	    rgm_api_get_checked(o, "type", "type", true, rgm_api_id_valid, ID_WHAT,
+	    rgm_json_get_checked(o, "type", "type", true, rgm_api_id_valid, ID_WHAT,
 				e->type, sizeof(e->type), err) < 0 ||
-	    rgm_api_get_string(o, "mode", "mode", true, &mode, err) < 0)
+	    rgm_json_get_string(o, "mode", "mode", true, &mode, err) < 0)
 		return -1;
 	m = rgm_gw_mode_parse(mode);
 	if (m < 0)
-		return rgm_aerr(err, 422, "'mode' must be \"listen\" or \"call-home\"");
+		return rgm_json_err(err, 422, "'mode' must be \"listen\" or \"call-home\"");
 	e->mode = m;
-	ret = rgm_api_get_checked(o, "endpoint", "endpoint", false, rgm_api_endpoint_valid,
+	ret = rgm_json_get_checked(o, "endpoint", "endpoint", false, rgm_api_endpoint_valid,
 				  "host:port or [IPv6]:port, port 1..65535",
 				  e->endpoint, sizeof(e->endpoint), err);
 	if (ret < 0)
 		return -1;
 	if (e->mode == RGM_GW_LISTEN && !ret)
-		return rgm_aerr(err, 422, "'endpoint' is required with mode \"listen\"");
+		return rgm_json_err(err, 422, "'endpoint' is required with mode \"listen\"");
 	if (e->mode == RGM_GW_CALL_HOME && ret)
-		return rgm_aerr(err, 422, "'endpoint' goes with mode \"listen\" only");
-	if (rgm_api_get_checked(o, "pin", "pin", true, rgm_api_pin_valid,
+		return rgm_json_err(err, 422, "'endpoint' goes with mode \"listen\" only");
+	if (rgm_json_get_checked(o, "pin", "pin", true, rgm_api_pin_valid,
 				"pin-sha256: and the base64 SHA-256 of the SubjectPublicKeyInfo",
 				e->pin, sizeof(e->pin), err) < 0)
 		return -1;
-	ret = rgm_api_get_addr(o, "global_addr", "global_addr", false, &e->global_addr, err);
+	ret = rgm_json_get_addr(o, "global_addr", "global_addr", false, &e->global_addr, err);
 	if (ret < 0)
 		return -1;
 	e->has_global_addr = ret;
@@ -510,96 +370,42 @@ static int rgm_api_parse_register(struct json_object *o, struct rgm_api_register
 	};
 	int g, t, ret;
 
-	if (rgm_api_check_fields(o, "", fields, err) ||
-	    rgm_api_get_checked(o, "appliance", "appliance", true, rgm_api_id_valid, ID_WHAT,
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "appliance", "appliance", true, rgm_api_id_valid, ID_WHAT,
 				r->appliance, sizeof(r->appliance), err) < 0)
 		return -1;
-	g = rgm_api_get_checked(o, "gateway", "gateway", false, rgm_api_id_valid, ID_WHAT,
+	g = rgm_json_get_checked(o, "gateway", "gateway", false, rgm_api_id_valid, ID_WHAT,
 				r->gateway, sizeof(r->gateway), err);
 	if (g < 0)
 		return -1;
-	t = rgm_api_get_checked(o, "gateway_type", "gateway_type", false, rgm_api_id_valid,
+	t = rgm_json_get_checked(o, "gateway_type", "gateway_type", false, rgm_api_id_valid,
 				ID_WHAT, r->gateway_type, sizeof(r->gateway_type), err);
 	if (t < 0)
 		return -1;
 	if (g == t)
-		return rgm_aerr(err, g ? 422 : 400,
+		return rgm_json_err(err, g ? 422 : 400,
 				"give exactly one of 'gateway' and 'gateway_type'");
-	ret = rgm_api_get_addr(o, "gateway_addr", "gateway_addr", false, &r->gateway_addr, err);
+	ret = rgm_json_get_addr(o, "gateway_addr", "gateway_addr", false, &r->gateway_addr, err);
 	if (ret < 0)
 		return -1;
 	r->has_gateway_addr = ret;
 	return 0;
 }
 
-/* Whether the first non-blank byte is '{' (body is not NUL-terminated). */
-static bool rgm_api_starts_object(const char *body, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && strchr(" \t\r\n", body[i]))
-		i++;
-	return i < len && body[i] == '{';
-}
-
 int rgm_api_parse(enum rgm_api_kind kind, const char *body, size_t len,
 		  struct rgm_api_req *req, struct rgm_api_error *err)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	enum json_tokener_error jerr;
-	const char *dup;
-	int ret;
+	struct json_object *o = NULL;
+	int ret = -1;
 
 	memset(req, 0, sizeof(*req));
 	memset(err, 0, sizeof(*err));
 	req->kind = kind;
 	if ((unsigned int)kind >= __RGM_API_KIND_MAX)
-		return rgm_aerr(err, 500, "unknown request kind %d", kind);
-	if (len > RGM_API_BODY_MAX)
-		return rgm_aerr(err, 413, "request body is %zu bytes, at most %d are accepted",
-				len, RGM_API_BODY_MAX);
-	if (!len)
-		return rgm_aerr(err, 400, "empty request body");
-	/* json-c would stop at a NUL and leave the rest unread */
-	if (memchr(body, '\0', len))
-		return rgm_aerr(err, 400, "NUL byte in the request body");
-
-	tok = json_tokener_new_ex(RGM_API_DEPTH_MAX);
-	if (!tok)
-		return rgm_aerr(err, 500, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, body, len);
-	jerr = json_tokener_get_error(tok);
-	if (!o || jerr != json_tokener_success) {
-		/* json-c's null is NULL with success */
-		if (jerr == json_tokener_success)
-			ret = rgm_aerr(err, 400, "the request body must be a JSON object");
-		else if (jerr == json_tokener_continue && !rgm_api_starts_object(body, len))
-			/* a bare scalar: json-c waits for a delimiter after it */
-			ret = rgm_aerr(err, 400, "the request body must be a JSON object");
-		else if (jerr == json_tokener_continue)
-			ret = rgm_aerr(err, 400, "invalid JSON: truncated");
-		else
-			ret = rgm_aerr(err, 400, "invalid JSON: %s", json_tokener_error_desc(jerr));
+		return rgm_json_err(err, 500, "unknown request kind %d", kind);
+	if (rgm_json_parse_object(body, len, RGM_API_BODY_MAX, RGM_API_DEPTH_MAX, rgm_api_fields,
+				  RGM_API_FIELDS_N, &o, err))
 		goto out;
-	}
-	if (json_tokener_get_parse_end(tok) != len) {
-		ret = rgm_aerr(err, 400, "invalid JSON: data after the object");
-		goto out;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
-		ret = rgm_aerr(err, 400, "the request body must be a JSON object");
-		goto out;
-	}
-	if (rgm_json_scan(body, len, rgm_api_fields, RGM_API_FIELDS_N, &dup)) {
-		ret = rgm_aerr(err, 400, "invalid JSON: strings and names take double quotes");
-		goto out;
-	}
-	if (dup) {
-		ret = rgm_aerr(err, 400, "field '%s' given twice", dup);
-		goto out;
-	}
 	switch (kind) {
 	case RGM_API_CONFIGURE:
 		ret = rgm_api_parse_configure(o, &req->configure, err);
@@ -617,11 +423,10 @@ int rgm_api_parse(enum rgm_api_kind kind, const char *body, size_t len,
 		ret = rgm_api_parse_register(o, &req->reg, err);
 		break;
 	default:
-		ret = rgm_aerr(err, 500, "unknown request kind %d", kind);
+		ret = rgm_json_err(err, 500, "unknown request kind %d", kind);
 	}
 out:
 	json_object_put(o);
-	json_tokener_free(tok);
 	if (ret < 0) {
 		/* the caller may have seen a half-filled struct: leave nothing */
 		memset(req, 0, sizeof(*req));

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "rgm_json.h"
+
 #define RGM_API_BODY_MAX	65536	/* bytes of a request body: more is 413 */
 #define RGM_API_DEPTH_MAX	6	/* JSON nesting; requests need 3 */
 #define RGM_API_ID_MAX		64	/* gateway, appliance ids and gateway types */
@@ -28,7 +30,7 @@
 #define RGM_API_PIN_LEN		55	/* "pin-sha256:" + base64 of 32 bytes */
 #define RGM_API_STREAMS_MAX	32	/* as the gateway protocol's map */
 #define RGM_API_LEASE_MAX	(7U * 24 * 3600)	/* the kernel's RGM_LEASE_LIMIT */
-#define RGM_API_MSG_MAX		256
+#define RGM_API_MSG_MAX		RGM_JSON_MSG_MAX
 
 enum rgm_api_kind {
 	RGM_API_CONFIGURE,
@@ -103,10 +105,9 @@ struct rgm_api_req {
 	};
 };
 
-struct rgm_api_error {
-	unsigned int status;		/* 400, 413, 422 (500 out of memory) */
-	char msg[RGM_API_MSG_MAX];
-};
+/* The request codecs share one error type: status 400, 413, 422 (500 out
+ * of memory) and a message naming the field (lib/rgm_json.h). */
+#define rgm_api_error rgm_json_error
 
 /* 0, or -1 with *err filled. Never reads past body[len - 1]. */
 int rgm_api_parse(enum rgm_api_kind kind, const char *body, size_t len,

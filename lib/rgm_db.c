@@ -660,13 +660,37 @@ int rgm_db_appliance_get(struct rgm_db *db, const char *id, struct rgm_db_applia
 }
 
 /* The gateway an appliance is to be bound to, by the rule in rgm_db.h. */
-static int rgm_db_appliance_pick(struct rgm_db *db, const struct rgm_db_appliance *cur,
-				 const char *gateway, const char *type, char *pick,
-				 char *msg, size_t msglen)
+/* Gateways of a type (and, if addr, last seen at addr): 0, 1 (its id in
+ * pick) or 2 for "more than one"; or -errno. */
+static int rgm_db_pick_type(struct rgm_db *db, const char *type, const char *addr, char *pick,
+			    char *msg, size_t msglen)
 {
-	struct rgm_db_gateway gw;
 	sqlite3_stmt *st;
 	int ret, rc, n = 0;
+
+	/* LIMIT 2: one is an answer, two is ambiguity, more tells nothing new */
+	ret = rgm_db_prep(db, "SELECT id FROM gateways WHERE type = ?1 "
+			  "AND (?2 IS NULL OR global_addr = ?2) ORDER BY id LIMIT 2",
+			  &st, msg, msglen);
+	if (ret)
+		return ret;
+	rgm_db_bind_text(st, 1, type, false);
+	rgm_db_bind_text(st, 2, addr, true);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!n++ && !rgm_db_col_text(st, 0, pick, RGM_API_ID_MAX + 1))
+			ret = rgm_parse_err(msg, msglen, -EIO, "gateway row is malformed");
+	if (rc != SQLITE_DONE)
+		ret = rgm_db_sqlerr(db, rc, "find gateway by type", msg, msglen);
+	sqlite3_finalize(st);
+	return ret ? ret : n;
+}
+
+static int rgm_db_appliance_pick(struct rgm_db *db, const struct rgm_db_appliance *cur,
+				 const char *gateway, const char *type, const char *addr,
+				 char *pick, char *msg, size_t msglen)
+{
+	struct rgm_db_gateway gw;
+	int ret, n;
 
 	if (gateway) {
 		ret = rgm_db_gateway_get(db, gateway, &gw, msg, msglen);
@@ -684,29 +708,33 @@ static int rgm_db_appliance_pick(struct rgm_db *db, const struct rgm_db_applianc
 			return 0;
 		}
 	}
-	/* LIMIT 2: one is an answer, two is ambiguity, more tells nothing new */
-	ret = rgm_db_prep(db, "SELECT id FROM gateways WHERE type = ?1 ORDER BY id LIMIT 2",
-			  &st, msg, msglen);
-	if (ret)
-		return ret;
-	rgm_db_bind_text(st, 1, type, false);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (!n++ && !rgm_db_col_text(st, 0, pick, RGM_API_ID_MAX + 1))
-			ret = rgm_parse_err(msg, msglen, -EIO, "gateway row is malformed");
-	if (rc != SQLITE_DONE)
-		ret = rgm_db_sqlerr(db, rc, "find gateway by type", msg, msglen);
-	else if (!ret && !n)
-		ret = rgm_parse_err(msg, msglen, -ENOENT, "no gateway of type %.64s is enrolled", type);
-	else if (!ret && n > 1)
-		ret = rgm_parse_err(msg, msglen, -ENOTUNIQ,
-				 "several gateways of type %.64s are enrolled: name the gateway by id",
-				 type);
-	sqlite3_finalize(st);
-	return ret;
+	n = rgm_db_pick_type(db, type, NULL, pick, msg, msglen);
+	if (n < 0)
+		return n;
+	if (!n)
+		return rgm_parse_err(msg, msglen, -ENOENT, "no gateway of type %.64s is enrolled",
+				     type);
+	if (n == 1)
+		return 0;
+	/* Several: the one the appliance's traffic came from, if it is known. */
+	if (addr) {
+		n = rgm_db_pick_type(db, type, addr, pick, msg, msglen);
+		if (n < 0)
+			return n;
+		if (n == 1)
+			return 0;
+		return rgm_parse_err(msg, msglen, -ENOTUNIQ,
+				     "several gateways of type %.64s are enrolled and %s of them was "
+				     "last seen at %s: name the gateway by id", type,
+				     n ? "more than one" : "none", addr);
+	}
+	return rgm_parse_err(msg, msglen, -ENOTUNIQ,
+			     "several gateways of type %.64s are enrolled: name the gateway by id",
+			     type);
 }
 
 int rgm_db_appliance_register(struct rgm_db *db, const char *id, const char *gateway,
-			      const char *gateway_type, int64_t now,
+			      const char *gateway_type, const char *gateway_addr, int64_t now,
 			      struct rgm_db_appliance *out, char *msg, size_t msglen)
 {
 	struct rgm_db_appliance cur;
@@ -739,7 +767,8 @@ int rgm_db_appliance_register(struct rgm_db *db, const char *id, const char *gat
 	if (ret && ret != -ENOENT)
 		goto out;
 	known = !ret;
-	ret = rgm_db_appliance_pick(db, known ? &cur : NULL, gateway, gateway_type, pick,
+	ret = rgm_db_appliance_pick(db, known ? &cur : NULL, gateway, gateway_type,
+				    gateway_addr && *gateway_addr ? gateway_addr : NULL, pick,
 				    msg, msglen);
 	if (ret)
 		goto out;
@@ -1055,6 +1084,35 @@ int rgm_db_session_list(struct rgm_db *db, const char *appliance,
 	if (ret)
 		return ret;
 	rgm_db_bind_text(st, 1, appliance, false);
+	ret = rgm_db_collect(db, st, sizeof(struct rgm_db_session), rgm_db_session_row,
+			     "list sessions", &rows, n, msg, msglen);
+	if (ret) {
+		rgm_db_sessions_free(rows, *n);
+		*n = 0;
+		return ret;
+	}
+	*out = rows;
+	return 0;
+}
+
+int rgm_db_session_list_state(struct rgm_db *db, enum rgm_db_state state, int64_t before,
+			      struct rgm_db_session **out, size_t *n, char *msg, size_t msglen)
+{
+	void *rows;
+	sqlite3_stmt *st;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((unsigned int)state >= __RGM_DB_STATE_MAX)
+		return rgm_parse_err(msg, msglen, -EINVAL, "unknown session state %d", state);
+	ret = rgm_db_prep(db, "SELECT " RGM_DB_SESS_COLS " FROM sessions "
+			      "WHERE state = ?1 AND updated_at + lease < ?2 ORDER BY created_at, id",
+			  &st, msg, msglen);
+	if (ret)
+		return ret;
+	rgm_db_bind_text(st, 1, rgm_db_state_name(state), false);
+	sqlite3_bind_int64(st, 2, before);
 	ret = rgm_db_collect(db, st, sizeof(struct rgm_db_session), rgm_db_session_row,
 			     "list sessions", &rows, n, msg, msglen);
 	if (ret) {

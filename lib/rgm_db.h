@@ -87,7 +87,9 @@ struct rgm_db_appliance {
  *  - by id: that gateway must exist; the appliance is (re)bound to it;
  *  - by type: if the appliance is already bound to a gateway of that type
  *    it stays there; otherwise exactly one gateway of that type must exist
- *    (none: -ENOENT, several: -ENOTUNIQ, name it by id then);
+ *    (none: -ENOENT), or, when several do, exactly one of them last seen at
+ *    gateway_addr (the address the portal saw the appliance come from;
+ *    may be NULL): else -ENOTUNIQ, name it by id then;
  *  - moving an appliance to another gateway is refused (-EBUSY) while it
  *    has a pending or active session on the old one.
  * A new appliance gets registered_at = last_contact = now; a known one
@@ -95,7 +97,7 @@ struct rgm_db_appliance {
  * receives the resulting record.
  */
 int rgm_db_appliance_register(struct rgm_db *db, const char *id, const char *gateway,
-			      const char *gateway_type, int64_t now,
+			      const char *gateway_type, const char *gateway_addr, int64_t now,
 			      struct rgm_db_appliance *out, char *msg, size_t msglen);
 /* last_contact = now for a registered appliance; -ENOENT otherwise. */
 int rgm_db_appliance_refresh(struct rgm_db *db, const char *id, int64_t now,
@@ -149,6 +151,11 @@ int rgm_db_session_get(struct rgm_db *db, const char *id, struct rgm_db_session 
  * rgm_db_sessions_free(). */
 int rgm_db_session_list(struct rgm_db *db, const char *appliance,
 			struct rgm_db_session **out, size_t *n, char *msg, size_t msglen);
+/* Sessions in state whose lease ended before `before` (updated_at + lease
+ * < before; INT64_MAX: every session in that state), oldest first: the
+ * daemon's sweeper and its start-up clean-up. Free with rgm_db_sessions_free(). */
+int rgm_db_session_list_state(struct rgm_db *db, enum rgm_db_state state, int64_t before,
+			      struct rgm_db_session **out, size_t *n, char *msg, size_t msglen);
 /* Frees what one session record holds (not the record itself). */
 void rgm_db_session_release(struct rgm_db_session *s);
 void rgm_db_sessions_free(struct rgm_db_session *s, size_t n);

@@ -8,6 +8,7 @@
  * request, and the reason is kept for the log.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,9 @@ struct rgm_tls_conn {
 	struct rgm_tls *tls;
 	gnutls_session_t s;
 	bool server;
+	bool refused;			/* our verification refused the peer */
 	char peer[RGM_TLS_ID_MAX];	/* set only by a successful verification */
+	char pin[128];			/* of the presented certificate, once read */
 	char why[256];
 	char desc[128];
 };
@@ -109,6 +112,28 @@ out:
 	return ret;
 }
 
+int rgm_tls_cert_ids(const void *der, size_t len, char *dn, size_t dnlen, char *pin,
+		     size_t pinlen)
+{
+	gnutls_datum_t in = { (unsigned char *)der, len }, d = { 0 };
+	gnutls_x509_crt_t crt = NULL;
+	int ret = -EINVAL;
+
+	if (len > UINT_MAX || gnutls_x509_crt_init(&crt) < 0)
+		return -EINVAL;
+	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_x509_crt_get_dn3(crt, &d, 0) < 0 || d.size >= dnlen ||
+	    rgm_tls_pin(crt, pin, pinlen) < 0)
+		goto out;
+	memcpy(dn, d.data, d.size);
+	dn[d.size] = '\0';
+	ret = 0;
+out:
+	gnutls_free(d.data);
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
 static int rgm_tls_verify(gnutls_session_t s)
 {
 	struct rgm_tls_conn *c = gnutls_session_get_ptr(s);
@@ -125,6 +150,17 @@ static int rgm_tls_verify(gnutls_session_t s)
 		.type = GNUTLS_DT_KEY_PURPOSE_OID,
 		.data = (void *)(c->server ? GNUTLS_KP_TLS_WWW_CLIENT : GNUTLS_KP_TLS_WWW_SERVER),
 	};
+
+	/* The presented key's pin first, so that a refusal can name it. */
+	certs = gnutls_certificate_get_peers(s, &n);
+	if (certs && n && gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0 &&
+		    rgm_tls_pin(crt, pin, sizeof(pin)) >= 0)
+			snprintf(c->pin, sizeof(c->pin), "%s", pin);
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	c->refused = true;	/* until accepted below */
 
 	ret = gnutls_certificate_verify_peers(s, &purpose, 1, &status);
 	if (ret < 0) {
@@ -161,6 +197,7 @@ static int rgm_tls_verify(gnutls_session_t s)
 
 	if (!c->tls->n_allow) {
 		snprintf(c->peer, sizeof(c->peer), "%.*s", (int)dn.size, dn.data);
+		c->refused = false;
 		ret = 0;
 		goto out;
 	}
@@ -169,6 +206,7 @@ static int rgm_tls_verify(gnutls_session_t s)
 
 		if (!strcmp(a, pin)) {
 			snprintf(c->peer, sizeof(c->peer), "%s", pin);
+			c->refused = false;
 			ret = 0;
 			goto out;
 		}
@@ -176,6 +214,7 @@ static int rgm_tls_verify(gnutls_session_t s)
 			a += strlen(RGM_SUBJECT_PREFIX);
 			if (strlen(a) == dn.size && !memcmp(a, dn.data, dn.size)) {
 				snprintf(c->peer, sizeof(c->peer), "%s", a);
+				c->refused = false;
 				ret = 0;
 				goto out;
 			}
@@ -218,7 +257,10 @@ struct rgm_tls *rgm_tls_new(const struct rgm_tls_opts *o, char *err, size_t errl
 	}
 	t->refs = 1;
 
-	if (!rgm_tls_global_refs++) {
+	/* Atomic: the configuration server creates and frees credentials and
+	 * sessions from several threads (GnuTLS's own global init is
+	 * thread-safe and counted). */
+	if (__atomic_fetch_add(&rgm_tls_global_refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		ret = gnutls_global_init();
 		if (ret < 0) {
 			snprintf(err, errlen, "gnutls_global_init: %s", gnutls_strerror(ret));
@@ -269,7 +311,7 @@ err_allow:
 err_load:
 	gnutls_certificate_free_credentials(t->cred);
 err_cred:
-	if (!--rgm_tls_global_refs)
+	if (__atomic_sub_fetch(&rgm_tls_global_refs, 1, __ATOMIC_ACQ_REL) == 0)
 		gnutls_global_deinit();
 err_global:
 	free(t);
@@ -278,20 +320,20 @@ err_global:
 
 struct rgm_tls *rgm_tls_get(struct rgm_tls *t)
 {
-	t->refs++;
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
 	return t;
 }
 
 void rgm_tls_put(struct rgm_tls *t)
 {
-	if (!t || --t->refs)
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	while (t->n_allow)
 		free(t->allow[--t->n_allow]);
 	gnutls_priority_deinit(t->prio);
 	gnutls_certificate_free_credentials(t->cred);
 	free(t);
-	if (!--rgm_tls_global_refs)
+	if (__atomic_sub_fetch(&rgm_tls_global_refs, 1, __ATOMIC_ACQ_REL) == 0)
 		gnutls_global_deinit();
 }
 
@@ -448,6 +490,16 @@ int rgm_tls_conn_bye(struct rgm_tls_conn *c)
 const char *rgm_tls_conn_peer(const struct rgm_tls_conn *c)
 {
 	return c->peer[0] ? c->peer : NULL;
+}
+
+const char *rgm_tls_conn_peer_pin(const struct rgm_tls_conn *c)
+{
+	return c->pin[0] ? c->pin : NULL;
+}
+
+bool rgm_tls_conn_refused(const struct rgm_tls_conn *c)
+{
+	return c->refused;
 }
 
 const char *rgm_tls_conn_error(const struct rgm_tls_conn *c)

@@ -45,6 +45,12 @@ struct rgm_tls_opts {
 /* Checks the syntax of one allow list entry. 0 or -EINVAL with a message. */
 int rgm_tls_allow_parse(const char *spec, char *err, size_t errlen);
 
+/* The RFC 4514 subject DN and the "pin-sha256:BASE64" of one DER
+ * certificate, as the allow list entries name them (for servers that verify
+ * peers outside rgm_tls_conn, e.g. libmicrohttpd's). 0 or -EINVAL. */
+int rgm_tls_cert_ids(const void *der, size_t len, char *dn, size_t dnlen, char *pin,
+		     size_t pinlen);
+
 /* Loads the credentials. Refcounted: sessions hold a reference, so a reload
  * (SIGHUP) can swap in a new one while old sessions finish. */
 struct rgm_tls;
@@ -77,6 +83,15 @@ int rgm_tls_conn_bye(struct rgm_tls_conn *c);
  * entry that matched ("pin-sha256:..." or the subject DN), or the subject DN
  * when the list is empty. NULL before. */
 const char *rgm_tls_conn_peer(const struct rgm_tls_conn *c);
+/* The pin-sha256 of the certificate the peer presented, once GnuTLS read
+ * it in the handshake: the identity of an accepted peer (a calling-home
+ * gateway is looked up by it), and, for a refused one, what it showed
+ * (logs only: a refused pin identifies nobody). NULL when none was read. */
+const char *rgm_tls_conn_peer_pin(const struct rgm_tls_conn *c);
+/* Whether the handshake failed because OUR verification refused the peer's
+ * certificate (CA, validity, key usage, allow list), as opposed to the peer
+ * refusing ours or the connection failing. */
+bool rgm_tls_conn_refused(const struct rgm_tls_conn *c);
 /* Why the handshake or the session failed, "" if it did not. */
 const char *rgm_tls_conn_error(const struct rgm_tls_conn *c);
 /* Negotiated protocol and cipher, for logs. */

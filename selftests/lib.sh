@@ -121,6 +121,7 @@ _rgm_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$TMPD"
+	[ -n "${RGM_DEMO:-}" ] && return "$rc"	# the demo borrows the set-up, not TAP
 	echo "1..$_tap_n"
 	if [ "$_tap_fail" -gt 0 ] || [ "$_tap_n" = 0 ]; then
 		exit 1
@@ -420,4 +421,145 @@ wait_until() {
 		[ "$(date +%s%N)" -lt "$end" ] || return 1
 		sleep 0.2
 	done
+}
+
+# ---------------------------------------------------------------- PKI
+
+# Test certificates in $PKI, made with certtool: mk_ca NAME CN, then
+# mk_leaf NAME CN CA [TEMPLATE-LINES...] (both TLS purposes); pin_of FILE
+# prints the certificate's pin-sha256:... as allow lists take it.
+PKI=$TMPD/pki
+mkdir -p "$PKI"
+mk_key() { certtool --generate-privkey --key-type ecdsa --outfile "$PKI/$1.key" 2>/dev/null; }
+mk_ca() {	# NAME CN
+	mk_key "$1"
+	printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 30\n' "$2" >"$PKI/$1.tmpl"
+	certtool --generate-self-signed --load-privkey "$PKI/$1.key" \
+		--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" 2>/dev/null
+}
+mk_leaf() {	# NAME CN CA TEMPLATE-LINES...
+	local name=$1 cn=$2 ca=$3; shift 3
+	mk_key "$name"
+	{
+		printf 'cn = "%s"\norganization = "rgm-test"\n' "$cn"
+		printf 'tls_www_server\ntls_www_client\nsigning_key\nencryption_key\n'
+		printf '%s\n' "$@"
+	} >"$PKI/$name.tmpl"
+	certtool --generate-certificate --load-privkey "$PKI/$name.key" \
+		--load-ca-certificate "$PKI/$ca.pem" --load-ca-privkey "$PKI/$ca.key" \
+		--template "$PKI/$name.tmpl" --outfile "$PKI/$name.pem" 2>/dev/null
+}
+pin_of() {
+	certtool -i --infile "$1" 2>/dev/null | grep -o 'pin-sha256:[A-Za-z0-9+/=]*' | head -n1
+}
+
+# ---------------------------------------------------------------- several gateways
+#
+# The whole deployment: servers on one WAN bridge, gateway I (1..8) with
+# its own LAN behind it. topo_hub makes the WAN, topo_gw I adds a gateway.
+#
+#                               ns $NS_WAN, bridge wanbr
+#   media 203.0.113.7   portal .10   confserver .20   stranger .66   198.51.100.254
+#      |                                                                  |
+#      +-- wanI ----------------------------------------------------------+
+#          |
+#   ns ${GWNS[I]}: gwwan 198.51.100.I (rgm.ko: global, ports 40000-49999)
+#                  gwlan 10.0.(I-1).1        rgmd listens 198.51.100.I:8443
+#          |
+#   ns ${LANNS[I]}: lan0 10.0.(I-1).2, .3 (appliances), default via .1
+#
+# The WAN has no route to the LANs: only what a gateway maps gets in.
+
+MEDIA=203.0.113.7
+PORTAL=203.0.113.10
+CONFSERVER=203.0.113.20
+declare -a GWNS LANNS
+
+topo_hub() {
+	netns_add "$NS_WAN"
+	nsx "$NS_WAN" ip link add wanbr type bridge || bail "bridge wanbr"
+	nsx "$NS_WAN" ip link set wanbr up
+	local a
+	for a in $WAN_LINK $MEDIA $PORTAL $CONFSERVER $ATTACKER; do
+		nsx "$NS_WAN" ip addr add $a/24 dev wanbr
+	done
+	# servers often share the bridge; no reverse-path surprises
+	nsx "$NS_WAN" sysctl -qw net.ipv4.conf.all.rp_filter=0
+}
+
+# gw_global I, gw_lan I [HOST]: addresses of gateway I
+gw_global() { echo "198.51.100.$1"; }
+gw_lan() { echo "10.0.$(($1 - 1)).${2:-1}"; }
+
+topo_gw() {
+	local i=$1 g l
+	GWNS[$i]=rgm-gw$i-$_rgm_id
+	LANNS[$i]=rgm-lan$i-$_rgm_id
+	g=${GWNS[$i]}; l=${LANNS[$i]}
+	netns_add "$g"
+	netns_add "$l"
+	ip link add wan$i netns "$NS_WAN" type veth peer name gwwan netns "$g" ||
+		bail "veth wan$i/gwwan"
+	ip link add lan0 netns "$l" type veth peer name gwlan netns "$g" ||
+		bail "veth lan0/gwlan for gateway $i"
+	nsx "$NS_WAN" ip link set wan$i master wanbr up
+	ip -n "$g" addr add "$(gw_global "$i")/24" dev gwwan
+	ip -n "$g" addr add "$(gw_lan "$i")/24" dev gwlan
+	ip -n "$g" link set gwwan up
+	ip -n "$g" link set gwlan up
+	ip -n "$g" route add default via $WAN_LINK
+	nsx "$g" sysctl -qw net.ipv4.ip_forward=1
+	nsx "$g" sysctl -qw net.ipv4.conf.all.rp_filter=0
+	nsx "$g" sysctl -qw net.ipv4.conf.default.rp_filter=0
+	ip -n "$l" addr add "$(gw_lan "$i" 2)/24" dev lan0
+	ip -n "$l" addr add "$(gw_lan "$i" 3)/24" dev lan0
+	ip -n "$l" link set lan0 up
+	ip -n "$l" route add default via "$(gw_lan "$i")"
+	nsx "$g" rgmctl config set global "$(gw_global "$i")" ports $PORT_MIN-$PORT_MAX ||
+		bail "rgmctl config set on gateway $i"
+	# What every home gateway does for its LAN's own connections (the
+	# appliance talking to the portal). The source ports stay below the
+	# range rgm manages, so the two never compete for a port.
+	nsx "$g" nft -f - <<-EOF || bail "masquerade on gateway $i"
+		table ip home {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "gwwan" ip saddr 10.0.0.0/8 meta l4proto { tcp, udp } masquerade to :1024-39999
+				oifname "gwwan" ip saddr 10.0.0.0/8 masquerade
+			}
+		}
+	EOF
+}
+
+# gwctl_n I ARGS...: rgmctl in gateway I
+gwctl_n() { local i=$1; shift; ip netns exec "${GWNS[$i]}" rgmctl "$@"; }
+
+# rgm_stat_n I NAME: one counter of gateway I (as rgm_stat)
+rgm_stat_n() { NS_GW=${GWNS[$1]} rgm_stat "$2"; }
+
+# start_gw_rgmd I ALLOW [EXTRA CONF LINES...]: rgmd of gateway I listening on
+# its global address, port 8443, with certificate $PKI/gwI.pem, accepting
+# the configuration servers in ALLOW (an allow entry). Log: $TMPD/rgmdI.log.
+start_gw_rgmd() {
+	local i=$1 allow=$2 conf=$TMPD/rgmd$i.conf; shift 2
+	mkdir -p "$TMPD/state$i"
+	{
+		echo "mode = listen"
+		echo "listen = $(gw_global "$i"):8443"
+		echo "cert = $PKI/gw$i.pem"
+		echo "key = $PKI/gw$i.key"
+		echo "ca = $PKI/ca.pem"
+		echo "allow = $allow"
+		echo "gateway-id = gw-$i"
+		echo "state-dir = $TMPD/state$i"
+		echo "handshake-timeout = 5"
+		echo "idle-timeout = 300"
+		echo "rate = 200 burst 400"
+		echo "lan-prefix = 10.0.$((i - 1)).0/24"
+		echo "ports = $PORT_MIN-$PORT_MAX"
+		printf '%s\n' "$@"
+	} >"$conf"
+	bg ip netns exec "${GWNS[$i]}" "$RGM_TOP/ctl/rgmd/rgmd" -c "$conf" 2>>"$TMPD/rgmd$i.log"
+	eval "RGMD_PID_$i=$BG_PID"
+	wait_listen "${GWNS[$i]}" tcp 8443
 }

@@ -22,39 +22,15 @@ RGMD="$RGM_TOP/ctl/rgmd/rgmd"
 [ -x "$RGMD" ] || bail "rgmd is built"
 topo_setup
 
-PKI=$TMPD/pki
 LOG=$TMPD/rgmd.log
 CONF=$TMPD/rgmd.conf
 STATE=$TMPD/state
 LPORT=8443
 HPORT=9443
-mkdir -p "$PKI" "$STATE"
+mkdir -p "$STATE"
 : >"$LOG"
 
 # ---------------------------------------------------------------- PKI
-
-mk_key() { certtool --generate-privkey --key-type ecdsa --outfile "$PKI/$1.key" 2>/dev/null; }
-mk_ca() {	# NAME CN
-	mk_key "$1"
-	printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 30\n' "$2" >"$PKI/$1.tmpl"
-	certtool --generate-self-signed --load-privkey "$PKI/$1.key" \
-		--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" 2>/dev/null
-}
-mk_leaf() {	# NAME CN CA TEMPLATE-LINES...
-	local name=$1 cn=$2 ca=$3; shift 3
-	mk_key "$name"
-	{
-		printf 'cn = "%s"\norganization = "rgm-test"\n' "$cn"
-		printf 'tls_www_server\ntls_www_client\nsigning_key\nencryption_key\n'
-		printf '%s\n' "$@"
-	} >"$PKI/$name.tmpl"
-	certtool --generate-certificate --load-privkey "$PKI/$name.key" \
-		--load-ca-certificate "$PKI/$ca.pem" --load-ca-privkey "$PKI/$ca.key" \
-		--template "$PKI/$name.tmpl" --outfile "$PKI/$name.pem" 2>/dev/null
-}
-pin_of() {
-	certtool -i --infile "$1" 2>/dev/null | grep -o 'pin-sha256:[A-Za-z0-9+/=]*' | head -n1
-}
 
 mk_ca ca "rgm test CA"
 mk_ca otherca "rgm other CA"

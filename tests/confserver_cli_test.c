@@ -147,7 +147,7 @@ TEST_F(cli, gateway_del_refused_while_an_appliance_uses_it)
 
 	ASSERT_EQ(0, RUN("gateway", "add", "gw-1", "type", "t", "call-home", "pin", PIN));
 	ASSERT_EQ(0, rgm_db_open(self->db, &db, msg, sizeof(msg)));
-	ASSERT_EQ(0, rgm_db_appliance_register(db, "stb-1", NULL, "t", 1, NULL, msg, sizeof(msg)));
+	ASSERT_EQ(0, rgm_db_appliance_register(db, "stb-1", NULL, "t", NULL, 1, NULL, msg, sizeof(msg)));
 	rgm_db_close(db);
 	EXPECT_EQ(1, RUN("gateway", "del", "gw-1"));
 	EXPECT_NE(NULL, strstr(self->err, "still used by 1 appliance(s)")) TH_LOG("%s", self->err);

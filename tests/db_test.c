@@ -327,7 +327,7 @@ TEST_F(db, gateway_del_refused_while_referenced)
 	struct rgm_db_gateway a = gw("gw-a", "homebox", RGM_GW_CALL_HOME, "", PIN_A);
 
 	ASSERT_EQ(0, rgm_db_gateway_add(self->db, &a, self->msg, sizeof(self->msg)));
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", "gw-a", NULL, 2000, NULL,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", "gw-a", NULL, NULL, 2000, NULL,
 					       self->msg, sizeof(self->msg)));
 	EXPECT_EQ(-EBUSY, rgm_db_gateway_del(self->db, "gw-a", self->msg, sizeof(self->msg)));
 	EXPECT_NE(NULL, strstr(self->msg, "1 appliance(s)")) TH_LOG("%s", self->msg);
@@ -351,40 +351,53 @@ TEST_F(db, appliance_binding_rule)
 	ASSERT_EQ(0, rgm_db_gateway_add(self->db, &g3, self->msg, sizeof(self->msg)));
 
 	/* by type, exactly one of it: bound */
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", NULL, "tc-2", 100, &a,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", NULL, "tc-2", NULL, 100, &a,
 					       self->msg, sizeof(self->msg)));
 	EXPECT_STREQ("g3", a.gateway);
 	EXPECT_EQ(100, a.registered_at);
 	/* by type, two of it: refused, name it by id */
-	EXPECT_EQ(-ENOTUNIQ, rgm_db_appliance_register(self->db, "stb-2", NULL, "tc-1", 100, &a,
+	EXPECT_EQ(-ENOTUNIQ, rgm_db_appliance_register(self->db, "stb-2", NULL, "tc-1", NULL, 100, &a,
 						       self->msg, sizeof(self->msg)));
 	EXPECT_NE(NULL, strstr(self->msg, "by id"));
 	EXPECT_EQ(-ENOENT, rgm_db_appliance_get(self->db, "stb-2", &a, self->msg, sizeof(self->msg)));
+	/* two of it, but the portal saw the appliance come from g2's address */
+	ASSERT_EQ(0, rgm_db_gateway_set_addr(self->db, "g1", "198.51.100.1", self->msg,
+					     sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_gateway_set_addr(self->db, "g2", "198.51.100.2", self->msg,
+					     sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-4", NULL, "tc-1", "198.51.100.2",
+					       100, &a, self->msg, sizeof(self->msg)));
+	EXPECT_STREQ("g2", a.gateway);
+	/* ... from an address neither was seen at: still ambiguous */
+	EXPECT_EQ(-ENOTUNIQ, rgm_db_appliance_register(self->db, "stb-5", NULL, "tc-1",
+						       "203.0.113.9", 100, &a, self->msg,
+						       sizeof(self->msg)));
+	EXPECT_NE(NULL, strstr(self->msg, "none of them was last seen at 203.0.113.9"));
 	/* by type, none of it */
-	EXPECT_EQ(-ENOENT, rgm_db_appliance_register(self->db, "stb-2", NULL, "tc-9", 100, &a,
+	EXPECT_EQ(-ENOENT, rgm_db_appliance_register(self->db, "stb-2", NULL, "tc-9", NULL, 100, &a,
 						     self->msg, sizeof(self->msg)));
 	/* by unknown id */
-	EXPECT_EQ(-ENOENT, rgm_db_appliance_register(self->db, "stb-2", "g9", NULL, 100, &a,
+	EXPECT_EQ(-ENOENT, rgm_db_appliance_register(self->db, "stb-2", "g9", NULL, NULL, 100, &a,
 						     self->msg, sizeof(self->msg)));
 	/* both, neither */
-	EXPECT_EQ(-EINVAL, rgm_db_appliance_register(self->db, "stb-2", "g1", "tc-1", 100, &a,
+	EXPECT_EQ(-EINVAL, rgm_db_appliance_register(self->db, "stb-2", "g1", "tc-1", NULL, 100, &a,
 						     self->msg, sizeof(self->msg)));
-	EXPECT_EQ(-EINVAL, rgm_db_appliance_register(self->db, "stb-2", NULL, "", 100, &a,
+	EXPECT_EQ(-EINVAL, rgm_db_appliance_register(self->db, "stb-2", NULL, "", NULL, 100, &a,
 						     self->msg, sizeof(self->msg)));
-	EXPECT_EQ(-EINVAL, rgm_db_appliance_register(self->db, "stb 2", "g1", NULL, 100, &a,
+	EXPECT_EQ(-EINVAL, rgm_db_appliance_register(self->db, "stb 2", "g1", NULL, NULL, 100, &a,
 						     self->msg, sizeof(self->msg)));
 	/* by id */
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, 200, &a,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, NULL, 200, &a,
 					       self->msg, sizeof(self->msg)));
 	EXPECT_STREQ("g1", a.gateway);
 	/* by its gateway's type later: it stays where it is, no ambiguity */
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", NULL, "tc-1", 300, &a,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", NULL, "tc-1", NULL, 300, &a,
 					       self->msg, sizeof(self->msg)));
 	EXPECT_STREQ("g1", a.gateway);
 	EXPECT_EQ(200, a.registered_at);
 	EXPECT_EQ(300, a.last_contact);
 	/* moves by id while it has no open session */
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g2", NULL, 400, &a,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g2", NULL, NULL, 400, &a,
 					       self->msg, sizeof(self->msg)));
 	ASSERT_EQ(0, rgm_db_appliance_get(self->db, "stb-2", &a, self->msg, sizeof(self->msg)));
 	EXPECT_STREQ("g2", a.gateway);
@@ -393,7 +406,7 @@ TEST_F(db, appliance_binding_rule)
 	/* but not with one */
 	ASSERT_EQ(0, rgm_db_session_create(self->db, "stb-2", "[]", 60, 500, &s,
 					   self->msg, sizeof(self->msg)));
-	EXPECT_EQ(-EBUSY, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, 600, &a,
+	EXPECT_EQ(-EBUSY, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, NULL, 600, &a,
 						    self->msg, sizeof(self->msg)));
 	TH_LOG("%s", self->msg);
 	ASSERT_EQ(0, rgm_db_appliance_get(self->db, "stb-2", &a, self->msg, sizeof(self->msg)));
@@ -402,7 +415,7 @@ TEST_F(db, appliance_binding_rule)
 	ASSERT_EQ(0, rgm_db_session_update(self->db, s.id, RGM_DB_CLOSED, NULL, 0, 700,
 					   self->msg, sizeof(self->msg)));
 	rgm_db_session_release(&s);
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, 800, &a,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, NULL, 800, &a,
 					       self->msg, sizeof(self->msg)));
 	EXPECT_STREQ("g1", a.gateway);
 
@@ -426,9 +439,9 @@ TEST_F(db, sessions)
 	ASSERT_EQ(0, rgm_db_gateway_add(self->db, &g1, self->msg, sizeof(self->msg)));
 	EXPECT_EQ(-ENOENT, rgm_db_session_create(self->db, "stb-1", "[]", 60, 1, &s,
 						 self->msg, sizeof(self->msg)));
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", "g1", NULL, 1, NULL,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", "g1", NULL, NULL, 1, NULL,
 					       self->msg, sizeof(self->msg)));
-	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, 1, NULL,
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g1", NULL, NULL, 1, NULL,
 					       self->msg, sizeof(self->msg)));
 	EXPECT_EQ(-EINVAL, rgm_db_session_create(self->db, "stb-1", "{}", 60, 1, &s,
 						 self->msg, sizeof(self->msg)));

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The portal API over HTTP(S) with libmicrohttpd (Documentation/confserver.rst,
+ * "Routes"). One thread per connection: a configure waiting for a slow
+ * gateway holds up only its own connection. Per request:
+ *
+ *   first call   route, then credentials and role (401/403 before any body
+ *                is read), then Content-Length (413 before buffering)
+ *   body calls   appended up to RGM_API_BODY_MAX; past it the rest is
+ *                discarded, not stored, and the reply is 413
+ *   last call    the body parsed by lib/rgm_api.c (400/422 name the
+ *                field), then service.c, then one JSON response
+ *
+ * Errors are {"error":{"status":N,"code":"CODE","message":"..."}}.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "confserver.h"
+
+#define CS_HTTP_DISCARD_MAX	(4 * RGM_API_BODY_MAX)	/* then the connection is dropped */
+#define CS_HTTP_CERT_MAX	(1024 * 1024)
+#define CS_HTTP_TIMEOUT(c)	(2 * (c)->request_timeout + 5)	/* s */
+
+enum cs_route_id {
+	CS_R_HEALTH,
+	CS_R_APPLIANCES,
+	CS_R_CONFIGURE,
+	CS_R_SESSION_GET,
+	CS_R_RENEW,
+	CS_R_CLOSE,
+	CS_R_ENROLL,
+	CS_R_GATEWAYS,
+	CS_R_GATEWAY_GET,
+};
+
+struct cs_route {
+	enum cs_route_id id;
+	const char *method;
+	const char *path;	/* exact, or a prefix when it ends with '/' */
+	enum cs_role role;
+	int kind;		/* enum rgm_api_kind of the body, -1: no body */
+};
+
+/* Exact paths first: "/v1/sessions/renew" is not a session id. */
+static const struct cs_route cs_routes[] = {
+	{ CS_R_HEALTH, "GET", "/v1/health", CS_ROLE_NONE, -1 },
+	{ CS_R_APPLIANCES, "POST", "/v1/appliances", CS_ROLE_PORTAL, RGM_API_APPLIANCE_REGISTER },
+	{ CS_R_CONFIGURE, "POST", "/v1/sessions", CS_ROLE_PORTAL, RGM_API_CONFIGURE },
+	{ CS_R_RENEW, "POST", "/v1/sessions/renew", CS_ROLE_PORTAL, RGM_API_RENEW },
+	{ CS_R_CLOSE, "POST", "/v1/sessions/close", CS_ROLE_PORTAL, RGM_API_TEARDOWN },
+	{ CS_R_SESSION_GET, "GET", "/v1/sessions/", CS_ROLE_PORTAL, -1 },
+	{ CS_R_ENROLL, "POST", "/v1/gateways", CS_ROLE_OPERATOR, RGM_API_GATEWAY_ENROLL },
+	{ CS_R_GATEWAYS, "GET", "/v1/gateways", CS_ROLE_OPERATOR, -1 },
+	{ CS_R_GATEWAY_GET, "GET", "/v1/gateways/", CS_ROLE_OPERATOR, -1 },
+};
+
+struct cs_http {
+	struct MHD_Daemon *d;
+	const struct cs_conf *conf;
+	struct cs_service *s;
+	char *cert, *key, *trust;	/* PEM in memory, as libmicrohttpd wants it */
+	pthread_mutex_t busy_lock;
+	pthread_cond_t idle;		/* busy dropped to 0 */
+	unsigned int busy;		/* requests between their first call and completion */
+};
+
+/* One request (MHD's *con_cls). */
+struct cs_req {
+	struct cs_http *h;
+	const struct cs_route *rt;
+	const char *arg;		/* the ID of a GET .../ID route (in MHD's url) */
+	struct cs_auth auth;
+	char *body;
+	size_t len;
+	size_t discarded;		/* bytes past RGM_API_BODY_MAX, not kept */
+};
+
+static enum MHD_Result cs_http_send(struct MHD_Connection *conn, unsigned int status,
+				    struct json_object *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *text;
+	char *buf;
+	size_t len;
+
+	text = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	if (!text) {
+		status = 500;
+		text = "{\"error\":{\"status\":500,\"code\":\"internal\","
+		       "\"message\":\"out of memory\"}}";
+	}
+	len = strlen(text);
+	buf = malloc(len + 2);
+	if (!buf)
+		return MHD_NO;
+	memcpy(buf, text, len);
+	buf[len++] = '\n';
+	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"rgm-confserver\"");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result cs_http_error(struct MHD_Connection *conn, unsigned int status,
+				     const char *code, const char *msg)
+{
+	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+	enum MHD_Result ret;
+
+	json_object_object_add(e, "status", json_object_new_int(status));
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	ret = cs_http_send(conn, status, o);
+	json_object_put(o);
+	return ret;
+}
+
+static enum MHD_Result cs_http_result(struct MHD_Connection *conn, struct cs_result *r)
+{
+	enum MHD_Result ret;
+
+	if (r->code)
+		return cs_http_error(conn, r->status, r->code, r->msg);
+	ret = cs_http_send(conn, r->status, r->body);
+	json_object_put(r->body);
+	r->body = NULL;
+	return ret;
+}
+
+static const struct cs_route *cs_http_route(const char *method, const char *url,
+					    const char **arg, bool *path_known)
+{
+	unsigned int i;
+
+	*path_known = false;
+	for (i = 0; i < sizeof(cs_routes) / sizeof(cs_routes[0]); i++) {
+		const struct cs_route *r = &cs_routes[i];
+		size_t n = strlen(r->path);
+		bool prefix = r->path[n - 1] == '/';
+
+		if (prefix ? strncmp(url, r->path, n) || !url[n] || strchr(url + n, '/')
+			   : strcmp(url, r->path))
+			continue;
+		*path_known = true;
+		if (strcmp(method, r->method))
+			continue;
+		*arg = prefix ? url + n : NULL;
+		return r;
+	}
+	return NULL;
+}
+
+static const char *cs_http_peer(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(buf, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, len);
+	return buf;
+}
+
+/* The first call: route, credentials, size. MHD_YES and no response
+ * queued means: go on reading the body. */
+static enum MHD_Result cs_http_begin(struct cs_req *q, struct MHD_Connection *conn,
+				     const char *url, const char *method)
+{
+	const char *cl;
+	char ip[INET6_ADDRSTRLEN], msg[160];
+	bool path_known;
+
+	q->rt = cs_http_route(method, url, &q->arg, &path_known);
+	if (!q->rt) {
+		snprintf(msg, sizeof(msg), "no route %s %.100s", method, url);
+		return cs_http_error(conn, 404, "not-found", msg);
+	}
+	if (q->rt->role > CS_ROLE_NONE) {
+		cs_auth_request(q->h->conf, conn, &q->auth);
+		if (q->auth.role == CS_ROLE_NONE) {
+			cs_log(CS_LOG_INFO, "401 %s %s from %s: %s", method, url,
+			       cs_http_peer(conn, ip, sizeof(ip)), q->auth.why);
+			return cs_http_error(conn, 401, "unauthorized", q->auth.why);
+		}
+		if (q->auth.role < q->rt->role) {
+			snprintf(msg, sizeof(msg), "%.80s has role %s; %s %s needs %s",
+				 q->auth.actor, cs_role_name(q->auth.role), method, q->rt->path,
+				 cs_role_name(q->rt->role));
+			cs_log(CS_LOG_INFO, "403 %s", msg);
+			return cs_http_error(conn, 403, "forbidden", msg);
+		}
+	}
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno || *end || n > RGM_API_BODY_MAX) {
+			snprintf(msg, sizeof(msg), "the body is longer than %d bytes",
+				 RGM_API_BODY_MAX);
+			return cs_http_error(conn, 413, "too-large", msg);
+		}
+		if (q->rt->kind >= 0 && n) {
+			q->body = malloc(n + 1);
+			if (!q->body)
+				return cs_http_error(conn, 500, "internal", "out of memory");
+		}
+	}
+	return MHD_YES;
+}
+
+static int cs_http_append(struct cs_req *q, const char *data, size_t size)
+{
+	char *b;
+
+	if (q->discarded || q->len + size > RGM_API_BODY_MAX) {
+		q->discarded += size;
+		return 0;
+	}
+	/* sized from Content-Length when there was one, else grown */
+	b = realloc(q->body, q->len + size + 1);
+	if (!b)
+		return -ENOMEM;
+	q->body = b;
+	memcpy(q->body + q->len, data, size);
+	q->len += size;
+	return 0;
+}
+
+static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection *conn)
+{
+	struct cs_service *s = q->h->s;
+	struct rgm_api_error err;
+	struct rgm_api_req req;
+	struct cs_result r = { 0 };
+	const char *actor = q->auth.actor;
+
+	if (q->discarded) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the body is longer than %d bytes", RGM_API_BODY_MAX);
+		return cs_http_error(conn, 413, "too-large", msg);
+	}
+	if (q->rt->kind >= 0 &&
+	    rgm_api_parse(q->rt->kind, q->body ? q->body : "", q->len, &req, &err)) {
+		const char *code = err.status == 400 ? "bad-request" :
+				   err.status == 413 ? "too-large" :
+				   err.status == 422 ? "invalid" : "internal";
+
+		return cs_http_error(conn, err.status, code, err.msg);
+	}
+	switch (q->rt->id) {
+	case CS_R_HEALTH: {
+		struct json_object *o = json_object_new_object();
+		enum MHD_Result ret;
+
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		ret = cs_http_send(conn, 200, o);
+		json_object_put(o);
+		return ret;
+	}
+	case CS_R_APPLIANCES:
+		cs_service_register(s, actor, &req.reg, &r);
+		break;
+	case CS_R_CONFIGURE:
+		cs_service_configure(s, actor, &req.configure, &r);
+		break;
+	case CS_R_SESSION_GET:
+		cs_service_session_get(s, q->arg, &r);
+		break;
+	case CS_R_RENEW:
+		cs_service_renew(s, actor, &req.renew, &r);
+		break;
+	case CS_R_CLOSE:
+		cs_service_close(s, actor, &req.teardown, &r);
+		break;
+	case CS_R_ENROLL:
+		cs_service_enroll(s, actor, &req.enroll, &r);
+		break;
+	case CS_R_GATEWAYS:
+		cs_service_gateway_list(s, &r);
+		break;
+	case CS_R_GATEWAY_GET:
+		cs_service_gateway_get(s, q->arg, &r);
+		break;
+	}
+	return cs_http_result(conn, &r);
+}
+
+static enum MHD_Result cs_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **con_cls)
+{
+	struct cs_req *q = *con_cls;
+
+	if (!q) {
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return MHD_NO;
+		q->h = cls;
+		*con_cls = q;
+		pthread_mutex_lock(&q->h->busy_lock);
+		q->h->busy++;
+		pthread_mutex_unlock(&q->h->busy_lock);
+		return cs_http_begin(q, conn, url, method);
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (q->rt->kind < 0) {
+			/* a body where none belongs is ignored, within the same bound */
+			q->discarded += n;
+			return q->discarded > CS_HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
+		}
+		if (cs_http_append(q, upload_data, n))
+			return MHD_NO;
+		return q->discarded > CS_HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
+	}
+	if (q->rt->kind < 0)
+		q->discarded = 0;
+	return cs_http_dispatch(q, conn);
+}
+
+static void cs_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	struct cs_req *q = *con_cls;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->h->busy_lock);
+	if (!--q->h->busy)
+		pthread_cond_broadcast(&q->h->idle);
+	pthread_mutex_unlock(&q->h->busy_lock);
+	free(q->body);
+	free(q);
+	*con_cls = NULL;
+}
+
+static void cs_http_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	cs_log(CS_LOG_WARN, "http: %s", buf);
+}
+
+static char *cs_http_load(const char *what, const char *path, char *err, size_t errlen)
+{
+	char *pem = cs_conf_read_file(path, CS_HTTP_CERT_MAX, NULL);
+
+	if (!pem)
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return pem;
+}
+
+static void cs_http_free(struct cs_http *h)
+{
+	if (h->key)	/* key material does not outlive its use */
+		memset(h->key, 0, strlen(h->key));
+	pthread_cond_destroy(&h->idle);
+	pthread_mutex_destroy(&h->busy_lock);
+	free(h->cert);
+	free(h->key);
+	free(h->trust);
+	free(h);
+}
+
+int cs_http_start(const struct cs_conf *c, struct cs_service *s, struct cs_http **out,
+		  char *err, size_t errlen)
+{
+	struct MHD_OptionItem opts[16];
+	unsigned int flags, n = 0;
+	struct cs_http *h;
+	uint16_t port;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	h->conf = c;
+	h->s = s;
+	pthread_mutex_init(&h->busy_lock, NULL);
+	pthread_cond_init(&h->idle, NULL);
+	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+		MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (c->listen_addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	port = ntohs(((const struct sockaddr_in *)&c->listen_addr)->sin_port);
+
+	/* first, so that every message of libmicrohttpd goes through it */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)cs_http_log,
+					     NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)&c->listen_addr };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
+					     NULL };
+	/* a client silent this long is dropped (slow senders, idle keep-alive).
+	 * It must outlast our own work on a request: a configure (one
+	 * request-timeout) plus the rollback of a failed one (another). */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, CS_HTTP_TIMEOUT(c),
+					     NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+					     (intptr_t)cs_http_completed, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
+	if (!c->insecure_http) {
+		flags |= MHD_USE_TLS;
+		h->cert = cs_http_load("http-cert", c->http_cert.v, err, errlen);
+		h->key = h->cert ? cs_http_load("http-key", c->http_key.v, err, errlen) : NULL;
+		if (!h->key)
+			goto err;
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert };
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key };
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+						     (void *)CS_HTTP_PRIORITY };
+		if (c->portal_ca.v) {
+			/* makes libmicrohttpd request (not require) a client
+			 * certificate; auth.c verifies it */
+			h->trust = cs_http_load("portal-ca", c->portal_ca.v, err, errlen);
+			if (!h->trust)
+				goto err;
+			opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							     h->trust };
+		}
+	}
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+	h->d = MHD_start_daemon(flags, port, NULL, NULL, cs_http_handle, h,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot listen on %s (address in use, or the TLS "
+			 "certificate and key do not load)", c->listen.v);
+		goto err;
+	}
+	cs_log(CS_LOG_INFO, "listening on %s (%s)", c->listen.v,
+	       c->insecure_http ? "plain HTTP, loopback only" : "HTTPS");
+	*out = h;
+	return 0;
+err:
+	cs_http_free(h);
+	return -1;
+}
+
+void cs_http_stop(struct cs_http *h)
+{
+	struct timespec until;
+	MHD_socket fd;
+	int rc = 0;
+
+	if (!h)
+		return;
+	/* stop accepting, then give running requests their deadline */
+	fd = MHD_quiesce_daemon(h->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CS_HTTP_TIMEOUT(h->conf);
+	pthread_mutex_lock(&h->busy_lock);
+	while (h->busy && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&h->idle, &h->busy_lock, &until);
+	if (h->busy)
+		cs_log(CS_LOG_WARN, "stopping with %u request(s) unfinished", h->busy);
+	pthread_mutex_unlock(&h->busy_lock);
+	MHD_stop_daemon(h->d);
+	cs_http_free(h);
+}
