@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rgm-appliance: asks the portal for a title and receives its RTP streams
+ * (Documentation/media.rst).
+ */
+#ifndef AP_H
+#define AP_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define AP_MAX_STREAMS	4
+
+/* What one stream should bring, from the portal or the command line. */
+struct ap_expect {
+	char kind[16];
+	uint16_t port;		/* RTP; RTCP on port + 1 */
+	uint64_t packets;
+	uint64_t bytes;
+	char sha256[65];
+};
+
+struct ap_recv_opts {
+	struct in_addr addr;
+	const char *title;
+	const char *out_dir;
+	unsigned int timeout_s;
+	bool json;
+};
+
+/*
+ * The receiver. ap_recv_new() binds the RTP and RTCP sockets of n ports on
+ * o->addr (before the streams are asked for: packets sent before the answer
+ * wait in the socket buffers); NULL, with a message, when one is taken.
+ * ap_recv_run() then receives the announced streams (e[i].port must be the
+ * ports[i] bound), writes DIR/TITLE-KIND.ts, prints progress on stderr and
+ * the report on stdout. Returns 0 when every stream is complete, 1 when one
+ * is not, 2 for a local error (files).
+ */
+struct ap_recv;
+struct ap_recv *ap_recv_new(const struct ap_recv_opts *o, const uint16_t *ports, unsigned int n);
+int ap_recv_run(struct ap_recv *r, const struct ap_expect *e, unsigned int n);
+void ap_recv_free(struct ap_recv *r);
+
+/* Writes an SDP describing the streams (one m= line each) to path. */
+int ap_sdp_write(const char *path, struct in_addr addr, const char *title,
+		 const struct ap_expect *e, unsigned int n);
+
+/* Portal client (contract C). */
+struct ap_portal {
+	const char *base;	/* http://host:port */
+	const char *id;
+	const char *gateway_type;
+	const char *gateway;
+};
+
+/*
+ * One request to the portal: body NULL for GET. Returns the HTTP status
+ * (and *reply, the parsed JSON, when there is one), or -1 when the portal
+ * could not be reached (message printed).
+ */
+int ap_portal_call(const struct ap_portal *p, const char *method, const char *path,
+		   json_object *body, json_object **reply);
+/* Prints the error object of a failed reply on stderr. */
+void ap_portal_perror(const char *what, int status, json_object *reply);
+
+#endif /* AP_H */

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The portal's request codec (Documentation/portal.rst, "Routes").
+ * Statuses as lib/rgm_api.c's:
+ *   413  the body is larger than RGM_PORTAL_BODY_MAX;
+ *   400  not one strict JSON object, or a field unknown, given twice,
+ *        missing, or of the wrong JSON type;
+ *   422  a value not acceptable: out of range, not an address, not an
+ *        identifier, too many ports, two ports whose RTCP ports collide.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "rgm_portal_api.h"
+
+static const char *const rgm_portal_kind_names[__RGM_PORTAL_KIND_MAX] = {
+	[RGM_PORTAL_REGISTER]	= "register",
+	[RGM_PORTAL_WATCH]	= "watch",
+	[RGM_PORTAL_STOP]	= "stop",
+};
+
+const char *rgm_portal_kind_name(enum rgm_portal_kind kind)
+{
+	return (unsigned int)kind < __RGM_PORTAL_KIND_MAX ? rgm_portal_kind_names[kind] : "?";
+}
+
+/* Every field name the portal knows, for the duplicate scan. */
+static const char *const rgm_portal_fields[] = {
+	"appliance", "gateway", "gateway_type", "title", "local_addr", "ports", "lease",
+	"session",
+};
+#define RGM_PORTAL_FIELDS_N (sizeof(rgm_portal_fields) / sizeof(rgm_portal_fields[0]))
+
+#define ID_WHAT "1..64 characters of A-Z a-z 0-9 . _ : @ -, not starting with '-'"
+
+static int rgm_portal_get_id(struct json_object *o, const char *key, bool required, char *buf,
+			     struct rgm_json_error *err)
+{
+	return rgm_json_get_checked(o, key, key, required, rgm_api_id_valid, ID_WHAT, buf,
+				    RGM_API_ID_MAX + 1, err);
+}
+
+/* gateway and gateway_type: 1 when one is given, 0 none, -1 both or bad. */
+static int rgm_portal_get_gateway(struct json_object *o, char *gateway, char *type,
+				  struct rgm_json_error *err)
+{
+	int g, t;
+
+	g = rgm_portal_get_id(o, "gateway", false, gateway, err);
+	if (g < 0)
+		return -1;
+	t = rgm_portal_get_id(o, "gateway_type", false, type, err);
+	if (t < 0)
+		return -1;
+	if (g && t)
+		return rgm_json_err(err, 422, "give only one of 'gateway' and 'gateway_type'");
+	return g || t;
+}
+
+static int rgm_portal_parse_register(struct json_object *o, struct rgm_portal_register *r,
+				     struct rgm_json_error *err)
+{
+	static const char *const fields[] = { "appliance", "gateway", "gateway_type", NULL };
+	int ret;
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_portal_get_id(o, "appliance", true, r->appliance, err) < 0)
+		return -1;
+	ret = rgm_portal_get_gateway(o, r->gateway, r->gateway_type, err);
+	if (ret < 0)
+		return -1;
+	if (!ret)
+		return rgm_json_err(err, 400, "give one of 'gateway' and 'gateway_type'");
+	return 0;
+}
+
+static int rgm_portal_parse_ports(struct json_object *o, struct rgm_portal_watch *w,
+				  struct rgm_json_error *err)
+{
+	struct json_object *a;
+	char path[16];
+	uint32_t p;
+	size_t i, j, n;
+
+	if (rgm_json_get(o, "ports", "ports", true, json_type_array, "an array", &a, err) < 0)
+		return -1;
+	n = json_object_array_length(a);
+	if (!n || n > RGM_PORTAL_PORTS_MAX)
+		return rgm_json_err(err, 422, "'ports' must have 1..%d entries, not %zu",
+				    RGM_PORTAL_PORTS_MAX, n);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "ports[%zu]", i);
+		if (rgm_json_uint(json_object_array_get_idx(a, i), path, 1, RGM_PORTAL_PORT_MAX,
+				  &p, err) < 0)
+			return -1;
+		w->ports[i] = p;
+		/* each port takes p (RTP) and p + 1 (RTCP) */
+		for (j = 0; j < i; j++)
+			if ((uint32_t)w->ports[j] + 1 >= p && p + 1 >= w->ports[j])
+				return rgm_json_err(err, 422,
+						    "'%s' (%u) collides with ports[%zu] (%u): "
+						    "each stream takes a port and the next",
+						    path, p, j, w->ports[j]);
+	}
+	w->n_ports = n;
+	return 0;
+}
+
+static int rgm_portal_parse_watch(struct json_object *o, struct rgm_portal_watch *w,
+				  struct rgm_json_error *err)
+{
+	static const char *const fields[] = {
+		"appliance", "gateway", "gateway_type", "title", "local_addr", "ports", "lease",
+		NULL
+	};
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_portal_get_id(o, "appliance", true, w->appliance, err) < 0 ||
+	    rgm_portal_get_gateway(o, w->gateway, w->gateway_type, err) < 0 ||
+	    rgm_portal_get_id(o, "title", true, w->title, err) < 0 ||
+	    rgm_json_get_addr(o, "local_addr", "local_addr", true, &w->local_addr, err) < 0 ||
+	    rgm_portal_parse_ports(o, w, err) ||
+	    rgm_json_get_uint(o, "lease", "lease", false, 1, RGM_API_LEASE_MAX, &w->lease,
+			      err) < 0)
+		return -1;
+	return 0;
+}
+
+static int rgm_portal_parse_stop(struct json_object *o, struct rgm_portal_stop *s,
+				 struct rgm_json_error *err)
+{
+	static const char *const fields[] = { "session", NULL };
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "session", "session", true, rgm_api_session_valid,
+				 "1..128 printable ASCII characters without blanks", s->session,
+				 sizeof(s->session), err) < 0)
+		return -1;
+	return 0;
+}
+
+int rgm_portal_parse(enum rgm_portal_kind kind, const char *body, size_t len,
+		     struct rgm_portal_req *req, struct rgm_json_error *err)
+{
+	struct json_object *o = NULL;
+	int ret = -1;
+
+	memset(req, 0, sizeof(*req));
+	memset(err, 0, sizeof(*err));
+	req->kind = kind;
+	if (rgm_json_parse_object(body, len, RGM_PORTAL_BODY_MAX, RGM_PORTAL_DEPTH_MAX,
+				  rgm_portal_fields, RGM_PORTAL_FIELDS_N, &o, err))
+		goto out;
+	switch (kind) {
+	case RGM_PORTAL_REGISTER:
+		ret = rgm_portal_parse_register(o, &req->reg, err);
+		break;
+	case RGM_PORTAL_WATCH:
+		ret = rgm_portal_parse_watch(o, &req->watch, err);
+		break;
+	case RGM_PORTAL_STOP:
+		ret = rgm_portal_parse_stop(o, &req->stop, err);
+		break;
+	default:
+		ret = rgm_json_err(err, 500, "unknown request kind %d", kind);
+	}
+out:
+	json_object_put(o);
+	if (ret < 0) {
+		/* the caller may have seen a half-filled struct: leave nothing */
+		memset(req, 0, sizeof(*req));
+		req->kind = kind;
+		return -1;
+	}
+	return 0;
+}

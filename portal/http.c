@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The portal's HTTP server (libmicrohttpd, one thread per connection):
+ * routes, request bodies (64 KiB at most: a larger Content-Length is
+ * answered 413 before the body is read), JSON and HTML replies. The
+ * address a request came from is what the watch flow records as the
+ * gateway's global address.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+
+#include "portal.h"
+
+#define PORTAL_HTTP_TIMEOUT_S	30	/* an idle client connection */
+/* A body sent without Content-Length that outgrows the limit is read (and
+ * dropped) up to this, then the connection is cut. */
+#define PORTAL_HTTP_DISCARD_MAX	(1024 * 1024)
+
+struct portal_http {
+	struct portal *p;
+	struct MHD_Daemon *mhd;
+};
+
+/* One request's state, from its first call to its completion. */
+struct portal_http_req {
+	char *body;
+	size_t len;
+	size_t discarded;
+	bool too_large;
+};
+
+/* The status of the reply this connection thread queued last, for the
+ * request's log line (one thread per connection, one request at a time). */
+static __thread unsigned int portal_http_status;
+
+static const char *const portal_http_sec_headers[][2] = {
+	{ "X-Content-Type-Options", "nosniff" },
+	{ "Cache-Control", "no-store" },
+	{ "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
+	{ "Referrer-Policy", "no-referrer" },
+};
+
+static enum MHD_Result portal_http_send(struct MHD_Connection *conn, unsigned int status,
+					const char *type, char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned int i;
+
+	if (!body)
+		return MHD_NO;	/* out of memory: drop the connection */
+	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	for (i = 0; i < sizeof(portal_http_sec_headers) / sizeof(portal_http_sec_headers[0]); i++)
+		MHD_add_response_header(r, portal_http_sec_headers[i][0],
+					portal_http_sec_headers[i][1]);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	portal_http_status = status;
+	return ret;
+}
+
+static enum MHD_Result portal_http_json(struct MHD_Connection *conn, unsigned int status,
+					struct json_object *o)
+{
+	const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	char *body = s ? strdup(s) : NULL;
+
+	return portal_http_send(conn, status, "application/json", body);
+}
+
+/* {"error":{"status":N,"code":"...","message":"..."}} */
+static enum MHD_Result portal_http_error(struct MHD_Connection *conn,
+					 const struct portal_error *e)
+{
+	struct json_object *o = json_object_new_object(), *err = json_object_new_object();
+	enum MHD_Result ret;
+
+	portal_info("error %u %s: %s", e->status, e->code, e->msg);
+	if (!o || !err ||
+	    json_object_object_add(err, "status", json_object_new_int(e->status)) ||
+	    json_object_object_add(err, "code", json_object_new_string(e->code)) ||
+	    json_object_object_add(err, "message", json_object_new_string(e->msg)) ||
+	    json_object_object_add(o, "error", err)) {
+		json_object_put(err);
+		json_object_put(o);
+		return MHD_NO;
+	}
+	ret = portal_http_json(conn, e->status, o);
+	json_object_put(o);
+	return ret;
+}
+
+static enum MHD_Result portal_http_fail(struct MHD_Connection *conn, unsigned int status,
+					const char *code, const char *msg)
+{
+	struct portal_error e;
+
+	portal_error_set(&e, status, code, "%s", msg);
+	return portal_http_error(conn, &e);
+}
+
+static bool portal_http_client(struct MHD_Connection *conn, struct in_addr *src, char *text,
+			       size_t size)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr_in *sin;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+		return false;
+	sin = (const struct sockaddr_in *)ci->client_addr;
+	*src = sin->sin_addr;
+	inet_ntop(AF_INET, src, text, size);
+	return true;
+}
+
+/* A client's text for a log line: printable ASCII, bounded. */
+static const char *portal_http_clean(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < size - 1; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Routes */
+
+static enum MHD_Result portal_http_titles(struct portal *p, struct MHD_Connection *conn)
+{
+	struct json_object *catalog;
+	struct portal_error e;
+	enum MHD_Result ret;
+
+	if (portal_titles(p, &catalog, &e))
+		return portal_http_error(conn, &e);
+	ret = portal_http_json(conn, 200, catalog);
+	json_object_put(catalog);
+	return ret;
+}
+
+static enum MHD_Result portal_http_page(struct portal *p, struct MHD_Connection *conn,
+					const char *title_id)
+{
+	struct json_object *catalog, *t = NULL;
+	struct portal_error e;
+	enum MHD_Result ret;
+	unsigned int status = 200;
+	char *page;
+
+	if (title_id && !rgm_api_id_valid(title_id))
+		return portal_http_send(conn, 404, "text/html; charset=utf-8",
+					portal_page_error(404, "There is no such title."));
+	if (portal_titles(p, &catalog, &e))
+		return portal_http_send(conn, e.status, "text/html; charset=utf-8",
+					portal_page_error(e.status, e.msg));
+	if (title_id) {
+		t = portal_title_find(catalog, title_id);
+		if (!t)
+			status = 404;
+	}
+	if (status == 404)
+		page = portal_page_error(404, "There is no such title.");
+	else
+		page = t ? portal_page_title(t) : portal_page_index(catalog);
+	ret = portal_http_send(conn, status, "text/html; charset=utf-8", page);
+	json_object_put(catalog);
+	return ret;
+}
+
+static enum MHD_Result portal_http_post(struct portal *p, struct MHD_Connection *conn,
+					enum rgm_portal_kind kind, struct in_addr src,
+					const struct portal_http_req *r)
+{
+	struct json_object *reply = NULL;
+	struct rgm_portal_req req;
+	struct rgm_json_error je;
+	struct portal_error e;
+	enum MHD_Result ret;
+	unsigned int status;
+	int err;
+
+	if (rgm_portal_parse(kind, r->body ? r->body : "", r->len, &req, &je)) {
+		portal_error_from_json(&e, &je);
+		return portal_http_error(conn, &e);
+	}
+	switch (kind) {
+	case RGM_PORTAL_REGISTER:
+		err = portal_register(p, src, &req.reg, &reply, &e);
+		status = 200;
+		break;
+	case RGM_PORTAL_WATCH:
+		err = portal_watch(p, src, &req.watch, &reply, &e);
+		status = 201;
+		break;
+	default:
+		err = portal_stop(p, src, &req.stop, &reply, &e);
+		status = 200;
+		break;
+	}
+	if (err)
+		return portal_http_error(conn, &e);
+	ret = portal_http_json(conn, status, reply);
+	json_object_put(reply);
+	return ret;
+}
+
+static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection *conn,
+					 const char *url, const char *method,
+					 struct portal_http_req *r, struct in_addr src)
+{
+	static const struct { const char *path; enum rgm_portal_kind kind; } posts[] = {
+		{ "/v1/register", RGM_PORTAL_REGISTER },
+		{ "/v1/watch", RGM_PORTAL_WATCH },
+		{ "/v1/stop", RGM_PORTAL_STOP },
+	};
+	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	bool post = !strcmp(method, "POST");
+	unsigned int i;
+
+	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
+		if (strcmp(url, posts[i].path))
+			continue;
+		if (!post)
+			return portal_http_fail(conn, 405, "method-not-allowed", "use POST");
+		if (r->too_large) {
+			struct portal_error e;
+
+			portal_error_set(&e, 413, "too-large", "request body larger than %d bytes",
+					 RGM_PORTAL_BODY_MAX);
+			return portal_http_error(conn, &e);
+		}
+		return portal_http_post(p, conn, posts[i].kind, src, r);
+	}
+	if (!strcmp(url, "/") || !strcmp(url, "/v1/titles") || !strcmp(url, "/v1/health") ||
+	    !strncmp(url, "/titles/", 8)) {
+		if (!get)
+			return portal_http_fail(conn, 405, "method-not-allowed", "use GET");
+		if (!strcmp(url, "/v1/health"))
+			return portal_http_send(conn, 200, "application/json",
+						strdup("{\"ok\":true}"));
+		if (!strcmp(url, "/v1/titles"))
+			return portal_http_titles(p, conn);
+		return portal_http_page(p, conn, url[1] ? url + 8 : NULL);
+	}
+	return portal_http_fail(conn, 404, "not-found", "no such route");
+}
+
+static enum MHD_Result portal_http_handler(void *cls, struct MHD_Connection *conn,
+					   const char *url, const char *method,
+					   const char *version, const char *upload_data,
+					   size_t *upload_data_size, void **con_cls)
+{
+	struct portal_http *h = cls;
+	struct portal_http_req *r = *con_cls;
+	char addr[INET_ADDRSTRLEN], shown[128];
+	struct in_addr src;
+	enum MHD_Result ret;
+	const char *cl;
+	size_t n;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		/* refuse a large body from its announced size, before reading it */
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > RGM_PORTAL_BODY_MAX) {
+			r->too_large = true;
+			portal_info("%s %s: body of %s bytes refused", method, url, cl);
+			return portal_http_fail(conn, 413, "too-large",
+						"request body larger than 65536 bytes");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		n = *upload_data_size;
+		*upload_data_size = 0;
+		if (r->too_large || n > RGM_PORTAL_BODY_MAX - r->len) {
+			r->too_large = true;
+			free(r->body);
+			r->body = NULL;
+			r->discarded += n;
+			return r->discarded > PORTAL_HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
+		}
+		if (!r->body) {
+			r->body = malloc(RGM_PORTAL_BODY_MAX);
+			if (!r->body)
+				return MHD_NO;
+		}
+		memcpy(r->body + r->len, upload_data, n);
+		r->len += n;
+		return MHD_YES;
+	}
+	if (!portal_http_client(conn, &src, addr, sizeof(addr)))
+		return portal_http_fail(conn, 400, "bad-request", "the portal serves IPv4 clients");
+	portal_http_status = 0;
+	ret = portal_http_route(h->p, conn, url, method, r, src);
+	portal_info("%s %s %s -> %u", addr, method, portal_http_clean(url, shown, sizeof(shown)),
+		    portal_http_status);
+	return ret;
+}
+
+static void portal_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+				  enum MHD_RequestTerminationCode toe)
+{
+	struct portal_http_req *r = *con_cls;
+
+	if (r) {
+		free(r->body);
+		free(r);
+		*con_cls = NULL;
+	}
+}
+
+static void portal_http_logger(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	portal_warn("http: %s", line);
+}
+
+struct portal_http *portal_http_new(struct portal *p, const struct sockaddr_in *listen,
+				    unsigned int max_connections)
+{
+	struct portal_http *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->p = p;
+	h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+				  MHD_USE_POLL | MHD_USE_ERROR_LOG,
+				  ntohs(listen->sin_port), NULL, NULL,
+				  portal_http_handler, h,
+				  /* first, so that MHD logs nothing elsewhere */
+				  MHD_OPTION_EXTERNAL_LOGGER, portal_http_logger, h,
+				  MHD_OPTION_SOCK_ADDR, listen,
+				  MHD_OPTION_CONNECTION_LIMIT, max_connections,
+				  MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned int)PORTAL_HTTP_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_COMPLETED, portal_http_completed, h,
+				  MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+				  MHD_OPTION_END);
+	if (!h->mhd) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void portal_http_free(struct portal_http *h)
+{
+	if (!h)
+		return;
+	/* closes the socket, then waits for the connection threads */
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}
