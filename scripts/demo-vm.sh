@@ -1,79 +1,91 @@
 #!/usr/bin/env bash
-# The demo's narrative, run inside the VM by scripts/demo.sh.
+# SPDX-License-Identifier: GPL-2.0
 #
-#   lan (10.0.0.2)  --  gw (10.0.0.1 | 198.51.100.1, rgm.ko)  --  wan (media 203.0.113.7,
-#                                                                  stranger 203.0.113.66)
+# The demo's narrative, run inside the VM by scripts/demo.sh. It borrows the
+# selftests' deployment (selftests/deploy.sh): every program is the real one.
+#
+#   ns WAN: media server 203.0.113.7, portal 203.0.113.10,
+#           configuration server 203.0.113.20, a stranger 203.0.113.66
+#                 |
+#   gw-1: 198.51.100.1, rgm.ko + rgmd (the gateway's remote programming interface)
+#                 |
+#   LAN: stb-1 10.0.0.2 and stb-2 10.0.0.3 (rgm-appliance)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-rgmctl="$top/ctl/rgmctl/rgmctl"
+export RGM_TOP=$top RGM_DEMO=1
+export PATH="$top/ctl/rgmctl:$top/ctl/rgmd:$PATH"
+. "$top/selftests/lib.sh"
+. "$top/selftests/deploy.sh"
+
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
-cleanup() {
-	for n in lan gw wan; do ip netns del "demo-$n" 2>/dev/null; done
-	jobs -p | xargs -r kill 2>/dev/null
-}
-trap cleanup EXIT
+gw() { ip netns exec "${GWNS[1]}" "$@"; }
 
-modprobe -q nf_nat; modprobe -q veth
-insmod "$top/kmod/rgm.ko" || exit 1
+for m in nf_conntrack nf_nat veth nf_tables nft_nat nft_masq; do modprobe -q "$m"; done
+lsmod | grep -q '^rgm ' || insmod "$top/kmod/rgm.ko" || exit 1
+trap '_rgm_cleanup; rmmod rgm 2>/dev/null' EXIT
 
-for n in lan gw wan; do ip netns add "demo-$n"; ip -n "demo-$n" link set lo up; done
-ip link add lan0 netns demo-lan type veth peer name gwl netns demo-gw
-ip link add wan0 netns demo-wan type veth peer name gww netns demo-gw
-ip -n demo-lan addr add 10.0.0.2/24 dev lan0; ip -n demo-lan link set lan0 up
-ip -n demo-lan route add default via 10.0.0.1
-ip -n demo-gw addr add 10.0.0.1/24 dev gwl; ip -n demo-gw link set gwl up
-ip -n demo-gw addr add 198.51.100.1/24 dev gww; ip -n demo-gw link set gww up
-ip netns exec demo-gw sysctl -qw net.ipv4.ip_forward=1
-ip -n demo-wan addr add 198.51.100.2/24 dev wan0; ip -n demo-wan link set wan0 up
-ip -n demo-wan addr add 203.0.113.7/24 dev wan0
-ip -n demo-wan addr add 203.0.113.66/24 dev wan0
+say "Bringing up: a LAN with two appliances, the gateway (rgm.ko, rgmd), and on the WAN" \
+    "the portal, the configuration server and the media server (certificates made now)"
+deploy_up 1
+printf 'portal %s:8080   configuration server %s:8443 (HTTPS)   media server %s\n' \
+	"$PORTAL" "$CONFSERVER" "$MEDIA"
+printf 'gateway gw-1: global %s, rgmd on :8443, LAN 10.0.0.0/24\n' "$(gw_global 1)"
 
-gw() { ip netns exec demo-gw "$@"; }
+say "The operator enrolled the gateway (id, type, where rgmd listens, its key's pin)"
+run "$top/confserver/rgm-confserver" -d "$CS_DB" gateway list
 
-say "The gateway: rgm.ko loaded, its global address and managed ports set"
-run gw "$rgmctl" config set global 198.51.100.1 ports 40000-49999
-run gw "$rgmctl" config show
+say "Nobody configured the gateway by hand: it maps nothing"
+run gw rgmctl mapping show
 
-say "The appliance listens on 10.0.0.2:5004; the media server will send from 203.0.113.7:6000"
-ip netns exec demo-lan timeout 20 socat -u UDP4-RECV:5004 OPEN:/tmp/demo-received,creat,trunc &
-sleep 0.5
+say "stb-1 registers through the portal (the portal sees it come from the gateway's address)"
+run appliance 1 2 --id stb-1 --gateway-type homebox register
 
-say "Before any mapping: the media server's packets to 198.51.100.1:40000 are dropped"
-echo "too early" | ip netns exec demo-wan socat -u - UDP4-SENDTO:198.51.100.1:40000,bind=203.0.113.7:6000
-sleep 0.5
-run gw "$rgmctl" stats
+say "stb-1 asks the portal for 'testcard' (video + audio, RTP/MPEG-TS with RTCP)"
+printf '$ rgm-appliance --id stb-1 watch testcard --ports 5004,5006\n'
+appliance 1 2 --id stb-1 watch testcard --ports 5004,5006 --out "$TMPD/stb-1" \
+	>"$TMPD/stb-1.report" 2>"$TMPD/stb-1.progress" &
+watch_pid=$!
+for _ in $(seq 1 100); do
+	[ "$(sqlite3 "$CS_DB" "SELECT count(*) FROM sessions WHERE state='active'")" = 1 ] && break
+	sleep 0.1
+done
 
-say "The gateway is commanded to pass the stream (rgmd does this over TLS; here by hand)"
-run gw "$rgmctl" mapping add proto udp stream udp global 198.51.100.1:40000 \
-	local 10.0.0.2:5004 server 203.0.113.7:6000 lease 60 owner 0x1
-run gw "$rgmctl" mapping show
+say "What the configuration server sent the gateway, and the gateway's reply (audit log)"
+sqlite3 "$CS_DB" "SELECT command || char(10) || '  -> ' || result FROM audit_log
+	WHERE gateway_id = 'gw-1' AND command LIKE '%\"op\":\"map\"%' ORDER BY seq DESC LIMIT 1" |
+	cut -c1-600
 
-say "The media server streams 20 datagrams to the gateway's global port"
-for i in $(seq 1 20); do
-	printf 'frame %02d of the title\n' "$i"
-done >/tmp/demo-sent
-while read -r line; do
-	echo "$line" | ip netns exec demo-wan socat -u - UDP4-SENDTO:198.51.100.1:40000,bind=203.0.113.7:6000
-done </tmp/demo-sent
-sleep 0.5
+say "The tuples rgmd installed in the kernel (rgmctl on the gateway)"
+run gw rgmctl mapping show
 
-say "A stranger sends to the same port: dropped"
-echo "unsolicited" | ip netns exec demo-wan socat -u - UDP4-SENDTO:198.51.100.1:40000,bind=203.0.113.66:6000
-sleep 0.5
-run gw "$rgmctl" mapping show
-run gw "$rgmctl" stats
+gp=$(gw rgmctl -j mapping show | jq -r '(if type=="array" then . else .mappings end)[]
+	| select(.local_port == 5004) | .global_port')
+say "A stranger (203.0.113.66) sends to the same global port $gp: dropped"
+before=$(NS_GW=${GWNS[1]} rgm_stat drop_wrong_server)
+udp_send_hex "$NS_WAN" "$ATTACKER" 6000 "$(gw_global 1)" "$gp" "80 21 00 01 00 00 00 00 00 00 00 01" >/dev/null
+printf 'drop_wrong_server: %s -> %s\n' "$before" "$(NS_GW=${GWNS[1]} rgm_stat drop_wrong_server)"
 
-say "Teardown: the mapping is removed, the port is closed again"
-run gw "$rgmctl" mapping del owner 0x1
-echo "after teardown" | ip netns exec demo-wan socat -u - UDP4-SENDTO:198.51.100.1:40000,bind=203.0.113.7:6000
-sleep 0.5
-kill %1 2>/dev/null; wait 2>/dev/null
+say "The title plays; what stb-1 received"
+wait "$watch_pid"; rc=$?
+tail -n 1 "$TMPD/stb-1.progress"
+cat "$TMPD/stb-1.report"
+for k in video audio; do
+	printf '%s file: ffprobe decodes %s\n' "$k" "$(ffprobe -v error -show_entries \
+		stream=codec_type,codec_name -of json "$TMPD/stb-1/testcard-$k.ts" |
+		jq -r '[.streams[] | "\(.codec_type) (\(.codec_name))"] | join(", ")')"
+done
 
-say "What the appliance received"
-got=$(grep -c 'frame' /tmp/demo-received 2>/dev/null || echo 0)
-echo "received $got of 20 datagrams; unsolicited: $(grep -c unsolicited /tmp/demo-received)," \
-     "after teardown: $(grep -c 'after teardown' /tmp/demo-received)"
-cleanup; trap - EXIT
-rmmod rgm
-[ "$got" = 20 ] && ! grep -q -e unsolicited -e 'after teardown' -e 'too early' /tmp/demo-received
+say "At the end of the title the portal closed the session: the port is closed again"
+for _ in $(seq 1 50); do
+	[ "$(NS_GW=${GWNS[1]} map_count)" = 0 ] && break
+	sleep 0.2
+done
+run gw rgmctl mapping show
+before=$(NS_GW=${GWNS[1]} rgm_stat drop_no_mapping)
+udp_send_hex "$NS_WAN" "$MEDIA" 6000 "$(gw_global 1)" "$gp" "80 21 00 01 00 00 00 00 00 00 00 01" >/dev/null
+printf 'a packet to %s after teardown: drop_no_mapping %s -> %s\n' "$gp" "$before" \
+	"$(NS_GW=${GWNS[1]} rgm_stat drop_no_mapping)"
+
+say "Done: stb-1's title arrived $([ "$rc" = 0 ] && echo complete || echo INCOMPLETE)"
+exit "$rc"
