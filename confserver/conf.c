@@ -21,6 +21,7 @@
 #include <gnutls/x509.h>
 
 #include "confserver.h"
+#include "rgm_conf.h"
 #include "rgm_tls.h"
 
 #define CS_CONF_LINE_MAX	4096
@@ -347,18 +348,6 @@ static int conf_key(struct cs_conf *c, const char *key, const char *v, unsigned 
 	return -ENOENT;
 }
 
-static char *conf_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 /* Whole-file rules once every line is read; err gets "LINE: msg" or "msg". */
 static int conf_validate(struct cs_conf *c, char *err, size_t errlen)
 {
@@ -410,12 +399,15 @@ static void conf_defaults(struct cs_conf *c)
 	c->max_connections = 256;
 }
 
+static int conf_key_fn(void *priv, const char *key, const char *val, unsigned int line,
+		       char *msg, size_t msglen)
+{
+	return conf_key(priv, key, val, line, msg, msglen);
+}
+
 int cs_conf_load(struct cs_conf *c, const char *path, char *err, size_t errlen)
 {
-	char line[CS_CONF_LINE_MAX + 2], msg[512];
-	unsigned int lineno = 0;
-	int ret = -1, rc;
-	FILE *f;
+	char msg[512];
 
 	conf_defaults(c);
 	c->path = strdup(path);
@@ -423,72 +415,18 @@ int cs_conf_load(struct cs_conf *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (rgm_conf_read(path, CS_CONF_LINE_MAX, conf_key_fn, c, err, errlen))
 		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *s, *eq, *key, *val;
-		size_t n = strlen(line);
-
-		lineno++;
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
-				 CS_CONF_LINE_MAX);
-			goto out;
-		}
-		if (strlen(line) != n || memchr(line, '\0', n)) {
-			snprintf(err, errlen, "%s:%u: NUL byte in the line", path, lineno);
-			goto out;
-		}
-		s = strchr(line, '#');
-		if (s)
-			*s = '\0';
-		s = conf_trim(line);
-		if (!*s)
-			continue;
-		eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
-			goto out;
-		}
-		*eq = '\0';
-		key = conf_trim(s);
-		val = conf_trim(eq + 1);
-		if (!*key || !*val) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
-			goto out;
-		}
-		msg[0] = '\0';
-		rc = conf_key(c, key, val, lineno, msg, sizeof(msg));
-		if (rc == -ENOENT) {
-			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
-			goto out;
-		}
-		if (rc) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno,
-				 msg[0] ? msg : "invalid value");
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
 	msg[0] = '\0';
 	if (conf_validate(c, msg, sizeof(msg))) {
 		/* messages that know their line start with it */
 		snprintf(err, errlen, "%s%s%s", path, isdigit((unsigned char)msg[0]) ? ":" : ": ",
 			 msg);
-		goto out;
+		return -1;
 	}
 	if (!c->db.v && conf_str("db", CS_DB_DEFAULT, 0, &c->db, err, errlen))
-		goto out;
-	ret = 0;
-out:
-	fclose(f);
-	return ret;
+		return -1;
+	return 0;
 }
 
 char *cs_conf_read_file(const char *path, size_t max, size_t *len)

@@ -1,21 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * "rgm-confserver: LEVEL: message" lines on stderr (journald adds the
- * time). One fprintf per line, so lines of concurrent threads do not mix.
- */
+/* The daemon's log lines, through lib/rgm_log ("rgm-confserver: LEVEL: ..."). */
 #include <stdarg.h>
-#include <stdio.h>
 
 #include "confserver.h"
+#include "rgm_log.h"
 
 void cs_log(enum cs_log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-	char buf[1024];
+	static const int prio[] = {
+		[CS_LOG_ERR] = LOG_ERR, [CS_LOG_WARN] = LOG_WARNING,
+		[CS_LOG_INFO] = LOG_INFO, [CS_LOG_DEBUG] = LOG_DEBUG,
+	};
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	rgm_vlog(prio[level], fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "rgm-confserver: %s: %s\n", names[level], buf);
 }

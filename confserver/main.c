@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "confserver.h"
+#include "rgm_log.h"
 #include "rgm_api.h"
 #include "rgm_audit.h"
 #include "rgm_db.h"
@@ -367,6 +368,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int ret;
 
+	rgm_log_setup("rgm-confserver");
 	cs_db_path = getenv("RGM_CONFSERVER_DB");
 	if (!cs_db_path || !*cs_db_path)
 		cs_db_path = CS_DB_DEFAULT;

@@ -82,6 +82,8 @@ static int portal_parse_listen(const char *s, struct sockaddr_in *sin)
 	return 0;
 }
 
+bool portal_debug;
+
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONF, O_CONF_CA, O_TOKEN, O_MEDIA, O_MEDIA_TOKEN, O_MARGIN,
@@ -109,6 +111,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt, sig, ret = 1;
 
+	rgm_log_setup("rgm-portal");
 	while ((opt = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
 		switch (opt) {
 		case O_LISTEN: listen = optarg; break;

@@ -19,12 +19,13 @@
 
 #include "rgm_api.h"
 #include "rgm_json.h"
+#include "rgm_log.h"
 #include "rgm_portal_api.h"
 
 /* ------------------------------------------------------------ log.c */
 
 extern bool portal_debug;
-void portal_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define portal_log rgm_log	/* lib/rgm_log.h */
 #define portal_err(...)		portal_log(LOG_ERR, __VA_ARGS__)
 #define portal_warn(...)	portal_log(LOG_WARNING, __VA_ARGS__)
 #define portal_info(...)	portal_log(LOG_INFO, __VA_ARGS__)

@@ -57,38 +57,16 @@ free_port() {
 
 # ---------------------------------------------------------------- PKI
 PKI=$TMPD/pki
-mkdir -p "$PKI"
-mk_key() { certtool --generate-privkey --key-type ecdsa --outfile "$PKI/$1.key" 2>/dev/null; }
-mk_ca() {	# NAME CN
-	mk_key "$1"
-	printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 30\n' "$2" >"$PKI/$1.tmpl"
-	certtool --generate-self-signed --load-privkey "$PKI/$1.key" \
-		--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" 2>/dev/null
-}
-mk_leaf() {	# NAME CN CA USAGE [LINES...]
-	local name=$1 cn=$2 ca=$3 usage=$4; shift 4
-	mk_key "$name"
-	{
-		printf 'cn = "%s"\norganization = "rgm-test"\nexpiration_days = 30\n' "$cn"
-		printf '%s\nsigning_key\nencryption_key\n' "$usage"
-		printf '%s\n' "$@"
-	} >"$PKI/$name.tmpl"
-	certtool --generate-certificate --load-privkey "$PKI/$name.key" \
-		--load-ca-certificate "$PKI/$ca.pem" --load-ca-privkey "$PKI/$ca.key" \
-		--template "$PKI/$name.tmpl" --outfile "$PKI/$name.pem" 2>/dev/null
-}
-pin_of() {
-	certtool -i --infile "$1" 2>/dev/null | grep -o 'pin-sha256:[A-Za-z0-9+/=]*' | head -n1
-}
+. "$top/selftests/pki.sh"
 
 mk_ca ca "rgm test CA"			# the server's HTTPS and the gateways
 mk_ca pca "rgm portal CA"		# portal client certificates
 mk_ca otherca "rgm other CA"
-mk_leaf srv localhost ca tls_www_server 'ip_address = "127.0.0.1"' 'dns_name = "localhost"'
-mk_leaf cfg cfg.rgm.test ca tls_www_client
-mk_leaf portal portal.rgm.test pca tls_www_client
-mk_leaf opcert ops.rgm.test pca tls_www_client
-mk_leaf rogue portal.rgm.test otherca tls_www_client
+mk_leaf srv localhost ca 'ip_address = "127.0.0.1"' 'dns_name = "localhost"'
+mk_leaf cfg cfg.rgm.test ca
+mk_leaf portal portal.rgm.test pca
+mk_leaf opcert ops.rgm.test pca
+mk_leaf rogue portal.rgm.test otherca
 for c in srv cfg portal opcert rogue; do
 	[ -s "$PKI/$c.pem" ] || bail "certtool made $c.pem"
 done

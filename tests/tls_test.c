@@ -18,33 +18,12 @@
 
 #include "kselftest_harness.h"
 #include "rgm_tls.h"
+#include "pki.h"
 
-static char pki[64];
-static int make_pki(void);
-
-static const char *pki_path(const char *name, const char *ext)
-{
-	static char buf[8][128];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s.%s", pki, name, ext);
-	return buf[i];
-}
-
-/* Makes the same PKI as selftests/rgmd_tls_test.sh, once. */
+/* The same PKI as selftests/rgmd_tls_test.sh, made once. */
 static int make_pki(void)
 {
-	static const char script[] =
-		"set -e; cd \"$1\"\n"
-		"k() { certtool --generate-privkey --key-type ecdsa --outfile $1.key 2>/dev/null; }\n"
-		"ca() { k $1; printf 'cn = \"%s\"\\nca\\ncert_signing_key\\nexpiration_days = 30\\n' \"$2\" >$1.t;"
-		" certtool --generate-self-signed --load-privkey $1.key --template $1.t --outfile $1.pem 2>/dev/null; }\n"
-		"leaf() { n=$1 cn=$2 c=$3; shift 3; k $n;"
-		" { printf 'cn = \"%s\"\\norganization = \"rgm-test\"\\ntls_www_server\\ntls_www_client\\nsigning_key\\n' $cn;"
-		" printf '%s\\n' \"$@\"; } >$n.t;"
-		" certtool --generate-certificate --load-privkey $n.key --load-ca-certificate $c.pem"
-		" --load-ca-privkey $c.key --template $n.t --outfile $n.pem 2>/dev/null; }\n"
+	static const char body[] =
 		"ca ca 'rgm test CA'; ca other 'rgm other CA'\n"
 		"leaf gw gw1.rgm.test ca 'expiration_days = 30'\n"
 		"leaf srv cfg.rgm.test ca 'expiration_days = 30'\n"
@@ -56,36 +35,9 @@ static int make_pki(void)
 		"k srvonly; printf 'cn = \"cfg.rgm.test\"\\norganization = \"rgm-test\"\\ntls_www_server\\n"
 		"signing_key\\nexpiration_days = 30\\n' >srvonly.t; certtool --generate-certificate"
 		" --load-privkey srvonly.key --load-ca-certificate ca.pem --load-ca-privkey ca.key"
-		" --template srvonly.t --outfile srvonly.pem 2>/dev/null\n"
-		"certtool -i --infile srv.pem | grep -o 'pin-sha256:[A-Za-z0-9+/=]*' | head -n1 >srv.pin\n"
-		"certtool -i --infile gw.pem | grep -o 'pin-sha256:[A-Za-z0-9+/=]*' | head -n1 >gw.pin\n";
-	char cmd[sizeof(script) + 128];
-	FILE *f;
+		" --template srvonly.t --outfile srvonly.pem 2>/dev/null\n";
 
-	if (pki[0])
-		return 0;
-	snprintf(pki, sizeof(pki), "/tmp/rgm-tls-test.XXXXXX");
-	if (!mkdtemp(pki))
-		return -1;
-	f = fopen(pki_path("mk", "sh"), "w");
-	if (!f)
-		return -1;
-	fputs(script, f);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "sh %s %s", pki_path("mk", "sh"), pki);
-	return system(cmd) ? -1 : 0;
-}
-
-static void read_pin(const char *name, char *pin, size_t len)
-{
-	FILE *f = fopen(pki_path(name, "pin"), "r");
-
-	pin[0] = 0;
-	if (f) {
-		if (fgets(pin, len, f))
-			pin[strcspn(pin, "\n")] = 0;
-		fclose(f);
-	}
+	return pki_make("rgm-tls-test", body);
 }
 
 struct end {
@@ -338,12 +290,7 @@ static void __attribute__((constructor)) setup_pki(void)
 
 static void __attribute__((destructor)) cleanup_pki(void)
 {
-	char cmd[128];
-
-	if (pki[0] && getenv("RGM_TLS_TEST_KEEP") == NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", pki);
-		(void)!system(cmd);
-	}
+	pki_remove();
 }
 
 TEST_HARNESS_MAIN

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rgm_conf.h"
 #include "rgmd.h"
 
 #define RGMD_LINE_MAX 4096
@@ -178,18 +179,6 @@ static int conf_key(struct rgmd_conf *c, const char *key, const char *v, char *e
 	return rgm_policy_set(&c->policy, key, v, err, errlen);
 }
 
-static char *conf_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = 0;
-	return s;
-}
-
 static int conf_check_file(const char *key, const char *path, char *err, size_t errlen)
 {
 	if (!path) {
@@ -256,12 +245,15 @@ static void conf_defaults(struct rgmd_conf *c)
 	rgm_policy_init(&c->policy);
 }
 
+static int conf_key_fn(void *priv, const char *key, const char *val, unsigned int line,
+		       char *msg, size_t msglen)
+{
+	return conf_key(priv, key, val, msg, msglen);
+}
+
 int rgmd_conf_load(struct rgmd_conf *c, const char *path, char *err, size_t errlen)
 {
-	char line[RGMD_LINE_MAX + 2], msg[512];
-	unsigned int lineno = 0;
-	int ret = -1, rc;
-	FILE *f;
+	char msg[512];
 
 	conf_defaults(c);
 	c->path = strdup(path);
@@ -270,64 +262,14 @@ int rgmd_conf_load(struct rgmd_conf *c, const char *path, char *err, size_t errl
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (rgm_conf_read(path, RGMD_LINE_MAX, conf_key_fn, c, err, errlen))
 		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *s, *eq, *key, *val;
-		size_t n = strlen(line);
-
-		lineno++;
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
-				 RGMD_LINE_MAX);
-			goto out;
-		}
-		s = strchr(line, '#');
-		if (s)
-			*s = 0;
-		s = conf_trim(line);
-		if (!*s)
-			continue;
-		eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
-			goto out;
-		}
-		*eq = 0;
-		key = conf_trim(s);
-		val = conf_trim(eq + 1);
-		if (!*key || !*val) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
-			goto out;
-		}
-		msg[0] = 0;
-		rc = conf_key(c, key, val, msg, sizeof(msg));
-		if (rc == -ENOENT) {
-			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
-			goto out;
-		}
-		if (rc) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno,
-				 msg[0] ? msg : "invalid value");
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
 	msg[0] = 0;
 	if (conf_validate(c, msg, sizeof(msg))) {
 		snprintf(err, errlen, "%s: %s", path, msg[0] ? msg : "invalid");
-		goto out;
+		return -1;
 	}
-	ret = 0;
-out:
-	fclose(f);
-	return ret ? -1 : 0;
+	return 0;
 }
 
 void rgmd_conf_free(struct rgmd_conf *c)

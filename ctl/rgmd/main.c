@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		"  -t, --check-config  validate the configuration and certificates, then exit\n");
 }
 
+bool rgmd_debug;
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int opt, ret = 1;
 
+	rgm_log_setup("rgmd");
 	while ((opt = getopt_long(argc, argv, "c:dth", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

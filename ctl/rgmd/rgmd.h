@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "rgm_frame.h"
+#include "rgm_log.h"
 #include "rgm_policy.h"
 #include "rgm_proto.h"
 #include "rgm_tls.h"
@@ -26,7 +27,7 @@
 /* ------------------------------------------------------------ log.c */
 
 extern bool rgmd_debug;
-void rgmd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define rgmd_log rgm_log	/* lib/rgm_log.h */
 #define rgmd_err(...)	rgmd_log(LOG_ERR, __VA_ARGS__)
 #define rgmd_warn(...)	rgmd_log(LOG_WARNING, __VA_ARGS__)
 #define rgmd_info(...)	rgmd_log(LOG_INFO, __VA_ARGS__)
