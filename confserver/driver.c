@@ -75,13 +75,17 @@ unsigned int cs_fail_status(enum cs_fail f)
 
 int cs_fail(struct cs_call *call, enum cs_fail f, const char *gw_code, const char *fmt, ...)
 {
+	char msg[sizeof(call->err.msg)], code[sizeof(call->err.gw_code)];
 	va_list ap;
 
-	call->err.fail = f;
-	snprintf(call->err.gw_code, sizeof(call->err.gw_code), "%s", gw_code ? gw_code : "");
+	/* Through copies: the arguments may quote the previous error. */
+	snprintf(code, sizeof(code), "%s", gw_code ? gw_code : "");
 	va_start(ap, fmt);
-	vsnprintf(call->err.msg, sizeof(call->err.msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	call->err.fail = f;
+	memcpy(call->err.gw_code, code, sizeof(code));
+	memcpy(call->err.msg, msg, sizeof(msg));
 	return -1;
 }
 

@@ -27,6 +27,8 @@
 #define DRV_RGM_QUERY_ROUNDS	3	/* query-first: maps tried after a race */
 #define DRV_RGM_PROPOSE_ROUNDS	8	/* propose: proposals before giving up */
 #define DRV_RGM_QUERY_SPREAD	8	/* extra ports asked per retry round */
+#define DRV_RGM_QUERY_PICKS	8	/* queries while our own claims get in the way */
+#define DRV_RGM_QUERY_MAX	1024	/* ports asked in one query at most */
 #define DRV_RGM_ROLLBACK_MS	2000	/* at least this long for an undo */
 #define DRV_RGM_RESERVE_PAIRS	16	/* protocol limits per reserve */
 #define DRV_RGM_RESERVE_PORTS	32
@@ -363,6 +365,31 @@ static void drv_rgm_count(const struct rgm_api_configure *req, struct drv_rgm_ne
 		need->n[drv_rgm_class(&req->streams[i])]++;
 }
 
+static bool drv_rgm_claim(struct cs_link *l, enum drv_rgm_class c, uint16_t port,
+			  uint64_t since)
+{
+	return cs_link_claim(l, c == DRV_TCP, port, c == DRV_PAIR ? 2 : 1, since);
+}
+
+static void drv_rgm_unclaim(struct cs_link *l, enum drv_rgm_class c, uint16_t port, bool sent)
+{
+	cs_link_unclaim(l, c == DRV_TCP, port, c == DRV_PAIR ? 2 : 1, sent);
+}
+
+/* Releases the claims of a query-first plan (ports still 0 hold none);
+ * sent: a map naming them was answered. */
+static void drv_rgm_unclaim_plan(struct cs_link *l, const struct rgm_api_configure *req,
+				 struct drv_rgm_plan *plan, bool sent)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->n_streams; i++) {
+		if (plan->port[i])
+			drv_rgm_unclaim(l, drv_rgm_class(&req->streams[i]), plan->port[i], sent);
+		plan->port[i] = 0;
+	}
+}
+
 /* Gives each stream of class c the next port of ports[]. */
 static void drv_rgm_assign(const struct rgm_api_configure *req, enum drv_rgm_class c,
 			   const uint16_t *ports, struct drv_rgm_plan *plan)
@@ -377,7 +404,8 @@ static void drv_rgm_assign(const struct rgm_api_configure *req, enum drv_rgm_cla
 /*
  * query: count free ports (pairs: even ports whose neighbour is free) of
  * class c, asking extra more so that a retry does not pick what a racing
- * server picked; fewer than asked but enough is fine.
+ * server picked; when the gateway has fewer than that free, half the extra
+ * is asked again, down to none.
  */
 static int drv_rgm_query(struct cs_link *l, struct cs_call *call, const struct cs_gateway *gw,
 			 enum drv_rgm_class c, struct in_addr gaddr, unsigned int count,
@@ -386,8 +414,8 @@ static int drv_rgm_query(struct cs_link *l, struct cs_call *call, const struct c
 	struct json_object *o, *rep;
 	unsigned int want = count + extra;
 
-	if (want > 1024)
-		want = 1024;
+	if (want > DRV_RGM_QUERY_MAX)
+		want = DRV_RGM_QUERY_MAX;
 	for (;;) {
 		o = drv_rgm_req_new("query", NULL);
 		json_object_object_add(o, "type", json_object_new_string(drv_rgm_class_type[c]));
@@ -397,12 +425,12 @@ static int drv_rgm_query(struct cs_link *l, struct cs_call *call, const struct c
 		json_object_object_add(o, "global_addr", drv_rgm_addr(gaddr));
 		if (!drv_rgm_send(l, call, gw, o, &rep))
 			break;
-		/* Not that many free: ask for just what is needed. */
+		/* Not that many free: ask for fewer, down to what is needed. */
 		if (strcmp(call->err.gw_code, "table-full") || want == count)
 			return -1;
-		want = count;
+		want = count + (want - count) / 2;
 	}
-	if (drv_rgm_ports(rep, "ports", ports, 1024, n) || *n < count) {
+	if (drv_rgm_ports(rep, "ports", ports, DRV_RGM_QUERY_MAX, n) || *n < count) {
 		json_object_put(rep);
 		return cs_fail(call, CS_FAIL_REFUSED, NULL,
 			       "gateway %s: query reply: 'ports' is not %u ports", gw->rec.id,
@@ -412,54 +440,82 @@ static int drv_rgm_query(struct cs_link *l, struct cs_call *call, const struct c
 	return 0;
 }
 
+/*
+ * Picks need ports of class c from a query's answer, from a random place
+ * round the whole answer, claiming each on the link. Our other sessions in
+ * flight got the same lowest free ports back from their queries, so each
+ * query asks as many more as are claimed; when claims made after our query
+ * still leave too few, the query is asked again.
+ */
+static int drv_rgm_query_pick(struct cs_link *l, struct cs_call *call, const struct cs_gateway *gw,
+			      enum drv_rgm_class c, struct in_addr gaddr, unsigned int count,
+			      unsigned int need, unsigned int round, const uint16_t *pairs,
+			      unsigned int n_pairs, uint16_t *got, uint16_t *pick)
+{
+	unsigned int attempt, extra, m, n, t, i, j, start;
+	uint64_t since;
+
+	for (attempt = 0; attempt < DRV_RGM_QUERY_PICKS; attempt++) {
+		since = cs_link_claim_seq(l);
+		/* ours in this plan are in count already */
+		extra = round * DRV_RGM_QUERY_SPREAD + cs_link_claims(l, c == DRV_TCP) -
+			(c == DRV_UDP ? 2 * n_pairs : 0);
+		if (drv_rgm_query(l, call, gw, c, gaddr, count, extra, got, &n))
+			return -1;
+		start = drv_rgm_random(n - count + 1);
+		for (m = 0, t = 0; t < n && m < need; t++) {
+			bool clash = false;
+
+			i = (start + t) % n;
+			if (c == DRV_PAIR && got[i] % 2)
+				continue;
+			for (j = 0; c == DRV_UDP && j < n_pairs; j++)
+				clash |= got[i] == pairs[j] || got[i] == pairs[j] + 1;
+			if (!clash && drv_rgm_claim(l, c, got[i], since))
+				pick[m++] = got[i];
+		}
+		if (m == need)
+			return 0;
+		/* The sessions holding the rest are mapping them now: by the
+		 * next answer those are mapped, or free again. */
+		while (m)
+			drv_rgm_unclaim(l, c, pick[--m], false);
+	}
+	return cs_fail(call, CS_FAIL_CONFLICT, NULL, "gateway %s: not enough free %s ports",
+		       gw->rec.id, drv_rgm_class_type[c]);
+}
+
 static int drv_rgm_query_plan(struct cs_link *l, struct cs_call *call, const struct cs_gateway *gw,
 			      const struct rgm_api_configure *req, struct in_addr gaddr,
 			      unsigned int round, struct drv_rgm_plan *plan)
 {
 	static const enum drv_rgm_class order[] = { DRV_PAIR, DRV_UDP, DRV_TCP };
 	uint16_t *got = NULL, pick[RGM_API_STREAMS_MAX], pairs[RGM_API_STREAMS_MAX];
-	unsigned int extra = round * DRV_RGM_QUERY_SPREAD, k, i, j, n, start, n_pairs = 0;
+	unsigned int k, count, n_pairs = 0;
 	struct drv_rgm_need need;
 	int ret = -1;
 
 	memset(plan, 0, sizeof(*plan));
 	drv_rgm_count(req, &need);
-	got = calloc(1024, sizeof(*got));
+	got = calloc(DRV_RGM_QUERY_MAX, sizeof(*got));
 	if (!got)
 		return cs_fail(call, CS_FAIL_INTERNAL, NULL, "out of memory");
 	for (k = 0; k < 3; k++) {
 		enum drv_rgm_class c = order[k];
-		unsigned int count = need.n[c], m = 0;
 
-		if (!count)
+		if (!need.n[c])
 			continue;
 		/* UDP singles share the space with the pairs just picked
 		 * (a query holds nothing): ask for enough to skip them. */
-		if (c == DRV_UDP)
-			count += 2 * n_pairs;
-		if (drv_rgm_query(l, call, gw, c, gaddr, count, extra, got, &n))
+		count = need.n[c] + (c == DRV_UDP ? 2 * n_pairs : 0);
+		if (drv_rgm_query_pick(l, call, gw, c, gaddr, count, need.n[c], round, pairs,
+				       n_pairs, got, pick))
 			goto out;
-		start = drv_rgm_random(n - count + 1);
-		for (i = start; i < n && m < need.n[c]; i++) {
-			bool clash = false;
-
-			if (c == DRV_PAIR && got[i] % 2)
-				continue;
-			for (j = 0; c == DRV_UDP && j < n_pairs; j++)
-				clash |= got[i] == pairs[j] || got[i] == pairs[j] + 1;
-			if (!clash)
-				pick[m++] = got[i];
-		}
-		if (m < need.n[c]) {
-			cs_fail(call, CS_FAIL_CONFLICT, NULL,
-				"gateway %s: not enough free %s ports", gw->rec.id,
-				drv_rgm_class_type[c]);
-			goto out;
-		}
 		if (c == DRV_PAIR) {
-			memcpy(pairs, pick, m * sizeof(*pick));
-			n_pairs = m;
+			memcpy(pairs, pick, need.n[c] * sizeof(*pick));
+			n_pairs = need.n[c];
 		}
+		/* the plan holds the claims from here, for unclaim_plan */
 		drv_rgm_assign(req, c, pick, plan);
 	}
 	ret = 0;
@@ -475,11 +531,16 @@ static int drv_rgm_query_first(struct drv_rgm *d, struct cs_link *l, struct cs_c
 {
 	struct drv_rgm_plan plan;
 	unsigned int round;
+	int ret;
 
 	for (round = 0; round < DRV_RGM_QUERY_ROUNDS; round++) {
-		if (drv_rgm_query_plan(l, call, gw, req, gaddr, round, &plan))
+		if (drv_rgm_query_plan(l, call, gw, req, gaddr, round, &plan)) {
+			drv_rgm_unclaim_plan(l, req, &plan, false);
 			return -1;
-		if (!drv_rgm_map(d, l, call, gw, session, req, lease, gaddr, &plan, out))
+		}
+		ret = drv_rgm_map(d, l, call, gw, session, req, lease, gaddr, &plan, out);
+		drv_rgm_unclaim_plan(l, req, &plan, true);
+		if (!ret)
 			return 0;
 		/* Another server took a port between our query and map. */
 		if (strcmp(call->err.gw_code, "port-in-use"))

@@ -37,6 +37,7 @@
 #define CS_LINK_SEND_CHUNK	16384
 #define CS_LINK_OUT_LIMIT	(8 * (RGM_FRAME_HDR + RGM_FRAME_MAX))
 #define CS_LINK_JSON_DEPTH	16
+#define CS_LINK_RELEASES	1024	/* query-first releases remembered */
 
 enum cs_link_state {
 	CS_LINK_IDLE,		/* no connection */
@@ -98,6 +99,19 @@ struct cs_link {
 	char attach_addr[64];
 	uint32_t cursor;
 	int64_t last_use;
+	/* Ports this server picked for negotiations in flight (query-first):
+	 * a bit per port, [0] UDP, [1] TCP, so concurrent sessions do not
+	 * pick the same free port from their queries; and the last releases,
+	 * numbered, as an answer to a query sent before one may still list
+	 * its ports as free. */
+	uint8_t claimed[2][65536 / 8];
+	unsigned int n_claimed[2];
+	struct cs_link_release {
+		uint64_t seq;
+		uint16_t port;
+		uint8_t tcp, span;
+	} rel[CS_LINK_RELEASES];
+	uint64_t rel_seq;		/* of the newest; rel[seq % N] */
 
 	/* the thread's */
 	int fd;
@@ -1229,6 +1243,90 @@ uint16_t cs_link_cursor_take(struct cs_link *l, unsigned int span, uint16_t min,
 	l->cursor = min + (c - min + span) % range;
 	pthread_mutex_unlock(&l->lock);
 	return c;
+}
+
+static bool cs_link_bit(const uint8_t *map, uint32_t p)
+{
+	return map[p / 8] & (1u << (p % 8));
+}
+
+/* Released after since, by the ring? Past what the ring holds, say yes.
+ * Under l->lock. */
+static bool cs_link_released_since(const struct cs_link *l, bool tcp, uint32_t port,
+				   uint32_t end, uint64_t since)
+{
+	const struct cs_link_release *r;
+	uint64_t q;
+
+	if (l->rel_seq - since > CS_LINK_RELEASES)
+		return true;
+	for (q = l->rel_seq; q > since; q--) {
+		r = &l->rel[q % CS_LINK_RELEASES];
+		if (r->tcp == tcp && r->port < end && port < (uint32_t)r->port + r->span)
+			return true;
+	}
+	return false;
+}
+
+uint64_t cs_link_claim_seq(struct cs_link *l)
+{
+	uint64_t q;
+
+	pthread_mutex_lock(&l->lock);
+	q = l->rel_seq;
+	pthread_mutex_unlock(&l->lock);
+	return q;
+}
+
+bool cs_link_claim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span, uint64_t since)
+{
+	uint8_t *map = l->claimed[tcp];
+	uint32_t p, end = (uint32_t)port + span;
+	bool ok = end <= 65536;
+
+	pthread_mutex_lock(&l->lock);
+	for (p = port; ok && p < end; p++)
+		ok = !cs_link_bit(map, p);
+	if (ok)
+		ok = !cs_link_released_since(l, tcp, port, end, since);
+	for (p = port; ok && p < end; p++) {
+		map[p / 8] |= 1u << (p % 8);
+		l->n_claimed[tcp]++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
+void cs_link_unclaim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span, bool sent)
+{
+	uint8_t *map = l->claimed[tcp];
+	uint32_t p, end = (uint32_t)port + span;
+	struct cs_link_release *r;
+
+	pthread_mutex_lock(&l->lock);
+	for (p = port; p < end && p < 65536; p++) {
+		if (cs_link_bit(map, p)) {
+			map[p / 8] &= ~(1u << (p % 8));
+			l->n_claimed[tcp]--;
+		}
+	}
+	if (sent) {
+		r = &l->rel[++l->rel_seq % CS_LINK_RELEASES];
+		*r = (struct cs_link_release){
+			.seq = l->rel_seq, .port = port, .tcp = tcp, .span = span,
+		};
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+unsigned int cs_link_claims(struct cs_link *l, bool tcp)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->n_claimed[tcp];
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }
 
 /* ------------------------------------------------------------ the table */

@@ -84,6 +84,20 @@ void cs_link_info(struct cs_link *l, struct cs_link_info *info);
  * concurrent proposals to one gateway name different ports. */
 uint16_t cs_link_cursor_take(struct cs_link *l, unsigned int span, uint16_t min, uint16_t max);
 
+/*
+ * Query-first: cs_link_claim claims port..port+span-1 (UDP or TCP) for a
+ * negotiation in flight on this link, all or none: false when one is
+ * claimed, or was released after since, the cs_link_claim_seq read before
+ * the query whose answer named it (the answer may predate that map).
+ * Unclaim with sent once a map naming them was answered, so that the
+ * release is remembered; without when the ports never reached the gateway.
+ * cs_link_claims: how many UDP or TCP ports are claimed.
+ */
+uint64_t cs_link_claim_seq(struct cs_link *l);
+bool cs_link_claim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span, uint64_t since);
+void cs_link_unclaim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span, bool sent);
+unsigned int cs_link_claims(struct cs_link *l, bool tcp);
+
 /* Hands a call-home connection whose TLS handshake is done (fd and tls are
  * taken, even on failure) to the gateway's link, replacing any older one. */
 int cs_links_attach(struct cs_links *t, const struct rgm_db_gateway *gw, int fd,

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <linux/rgm.h>
@@ -30,70 +32,17 @@
 #include "rgm_frame.h"
 #include "rgm_proto.h"
 #include "rgm_tls.h"
+#include "pki.h"
 
 /* ------------------------------------------------------------ PKI */
 
-static char pki[64];
-
-static const char *pki_path(const char *name, const char *ext)
-{
-	static char buf[8][128];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s.%s", pki, name, ext);
-	return buf[i];
-}
-
 static int make_pki(void)
 {
-	static const char script[] =
-		"set -e; cd \"$1\"\n"
-		"k() { certtool --generate-privkey --key-type ecdsa --outfile $1.key"
-		" 2>/dev/null; }\n"
-		"ca() { k $1; printf 'cn = \"%s\"\\nca\\ncert_signing_key\\n"
-		"expiration_days = 30\\n' \"$2\" >$1.t;"
-		" certtool --generate-self-signed --load-privkey $1.key --template $1.t"
-		" --outfile $1.pem 2>/dev/null; }\n"
-		"leaf() { n=$1 cn=$2; k $n;"
-		" printf 'cn = \"%s\"\\norganization = \"rgm-test\"\\ntls_www_server\\n"
-		"tls_www_client\\nsigning_key\\nexpiration_days = 30\\n' $cn >$n.t;"
-		" certtool --generate-certificate --load-privkey $n.key"
-		" --load-ca-certificate ca.pem"
-		" --load-ca-privkey ca.key --template $n.t --outfile $n.pem 2>/dev/null;"
-		" certtool -i --infile $n.pem | grep -o 'pin-sha256:[A-Za-z0-9+/=]*'"
-		" | head -n1 >$n.pin; }\n"
-		"ca ca 'rgm test CA'\n"
-		"leaf gw gw1.rgm.test\n"
-		"leaf gw2 gw2.rgm.test\n"
-		"leaf srv cfg.rgm.test\n";
-	char cmd[256];
-	FILE *f;
-
-	if (pki[0])
-		return 0;
-	snprintf(pki, sizeof(pki), "/tmp/rgm-cs-driver-test.XXXXXX");
-	if (!mkdtemp(pki))
-		return -1;
-	f = fopen(pki_path("mk", "sh"), "w");
-	if (!f)
-		return -1;
-	fputs(script, f);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "sh %s %s", pki_path("mk", "sh"), pki);
-	return system(cmd) ? -1 : 0;
-}
-
-static void read_pin(const char *name, char *pin, size_t len)
-{
-	FILE *f = fopen(pki_path(name, "pin"), "r");
-
-	pin[0] = 0;
-	if (f) {
-		if (fgets(pin, len, f))
-			pin[strcspn(pin, "\n")] = 0;
-		fclose(f);
-	}
+	return pki_make("rgm-cs-driver-test",
+			"ca ca 'rgm test CA'\n"
+			"leaf gw gw1.rgm.test ca 'expiration_days = 30'\n"
+			"leaf gw2 gw2.rgm.test ca 'expiration_days = 30'\n"
+			"leaf srv cfg.rgm.test ca 'expiration_days = 30'\n");
 }
 
 static void __attribute__((constructor)) setup_pki(void)
@@ -104,13 +53,7 @@ static void __attribute__((constructor)) setup_pki(void)
 
 static void __attribute__((destructor)) cleanup_pki(void)
 {
-	char cmd[128];
-
-	if (pki[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", pki);
-		if (system(cmd))
-			fprintf(stderr, "# cannot remove %s\n", pki);
-	}
+	pki_remove();
 }
 
 /* ------------------------------------------------------------ log hook */
@@ -194,6 +137,7 @@ struct fake {
 	char log[FAKE_LOG][12];
 	unsigned int n_log;
 	unsigned int maps_named, maps_unnamed, maps_reserved;
+	unsigned int maps_in_use;	/* maps answered port-in-use */
 };
 
 static void fake_wait(struct fake *f, int64_t deadline)
@@ -414,6 +358,7 @@ static struct json_object *fake_op(struct fake *f, const struct rgm_req *r)
 				}
 				if (s->owner[0] && !own) {
 					json_object_put(a);
+					f->maps_in_use++;
 					return fake_error(r->id, RGM_ERR_PORT_IN_USE,
 							  "streams[%u]: port %u is mapped", i,
 							  p + k);
@@ -954,16 +899,31 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(drv) *self)
 }
 
 /* The audit saw exactly what the gateway got, in order. */
+static int op_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Every command the gateway got is audited, and nothing else: the same
+ * ops, in any order (callers audit as their replies come, not in the
+ * order of the wire). */
 static bool audit_matches(struct fake *f)
 {
+	static char a[AUDIT_MAX][12], g[FAKE_LOG][12];
 	unsigned int i;
 	bool same;
 
 	pthread_mutex_lock(&f->lock);
 	pthread_mutex_lock(&svc_lock);
 	same = n_audit == f->n_log && !audit_failed;
+	if (same) {
+		memcpy(a, audit_ops, n_audit * sizeof(a[0]));
+		memcpy(g, f->log, f->n_log * sizeof(g[0]));
+		qsort(a, n_audit, sizeof(a[0]), op_cmp);
+		qsort(g, n_audit, sizeof(g[0]), op_cmp);
+	}
 	for (i = 0; same && i < n_audit; i++)
-		same = !strcmp(audit_ops[i], f->log[i]);
+		same = !strcmp(a[i], g[i]);
 	if (!same) {
 		fprintf(stderr, "# audit (%u):", n_audit);
 		for (i = 0; i < n_audit; i++)
@@ -1287,32 +1247,45 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* n configures at once, each from its own thread; all must succeed on
+ * ports no other has. */
+static void run_workers(struct __test_metadata *_metadata, FIXTURE_DATA(drv) *self,
+			struct worker *w, unsigned int n)
+{
+	pthread_t t[20];
+	unsigned int i, j, k;
+
+	ASSERT_GE(20, n);
+	for (i = 0; i < n; i++) {
+		w[i].self = self;
+		snprintf(w[i].session, sizeof(w[i].session), "s-%032x", i + 1);
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, worker_main, &w[i]));
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, w[i].ret) {
+			TH_LOG("worker %u: %s", i, w[i].call.err.msg);
+		}
+		for (j = 0; j < i; j++)
+			for (k = 0; k < 2; k++)
+				EXPECT_NE(w[i].out.streams[k].global_port,
+					  w[j].out.streams[k].global_port);
+	}
+}
+
 TEST_F(drv, one_connection_many_pipelined_callers)
 {
 	struct worker w[20];
-	pthread_t t[20];
 	struct json_object *st, *v;
 	struct cs_call call;
-	unsigned int i, j;
+	unsigned int i;
 
 	self->gw.strategy = CS_STRATEGY_GATEWAY_CHOOSES;
 	self->f->delay_op = RGM_OP_MAP;	/* slow maps: callers pile up */
 	self->f->delay_ms = 20;
 	ASSERT_EQ(0, start(_metadata, self));
-	for (i = 0; i < 20; i++) {
-		w[i].self = self;
-		snprintf(w[i].session, sizeof(w[i].session), "s-%032x", i + 1);
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, worker_main, &w[i]));
-	}
-	for (i = 0; i < 20; i++)
-		pthread_join(t[i], NULL);
-	for (i = 0; i < 20; i++) {
-		EXPECT_EQ(0, w[i].ret) {
-			TH_LOG("worker %u: %s", i, w[i].call.err.msg);
-		}
-		for (j = 0; j < i; j++)
-			EXPECT_NE(w[i].out.streams[1].global_port, w[j].out.streams[1].global_port);
-	}
+	run_workers(_metadata, self, w, 20);
 	for (i = 0; i < 20; i++) {
 		mk_call(&call, 5000);
 		EXPECT_EQ(0, self->d->renew(self->state, &call, &self->gw, w[i].session, 600));
@@ -1333,6 +1306,24 @@ TEST_F(drv, one_connection_many_pipelined_callers)
 	EXPECT_TRUE(json_object_object_get_ex(st, "epoch", &v) &&
 		    !strcmp(json_object_get_string(v), "0123456789abcdef"));
 	json_object_put(st);
+}
+
+/* Twenty sessions query at once and get the same lowest free ports back:
+ * the claims on the link make them map different ones, with no map refused
+ * (the fake's 100 ports hold 50 pairs, so queries also meet table-full and
+ * ask for fewer). */
+TEST_F(drv, query_first_concurrent_callers_do_not_collide)
+{
+	struct worker w[20];
+
+	self->gw.strategy = CS_STRATEGY_QUERY_FIRST;
+	self->f->delay_op = RGM_OP_MAP;
+	self->f->delay_ms = 20;
+	ASSERT_EQ(0, start(_metadata, self));
+	run_workers(_metadata, self, w, 20);
+	EXPECT_EQ(20, self->f->ops[RGM_OP_MAP]);
+	EXPECT_EQ(0, self->f->maps_in_use);
+	EXPECT_TRUE(audit_matches(self->f));
 }
 
 TEST_F(drv, renew_and_close_of_unknown_session)
@@ -1463,6 +1454,69 @@ TEST_F(drv, call_home_gateway_is_found_by_pin)
 	EXPECT_EQ(0, self->d->close(self->state, &call, &self->gw, SESSION));
 	EXPECT_EQ(1, home->ops[RGM_OP_UNMAP]);
 	EXPECT_TRUE(audit_matches(home));
+	self->d->teardown(self->state);
+	self->state = NULL;
+	fake_free(home);
+}
+
+/* Strangers that connect to the call-home port and say nothing hold all
+ * CS_CALLHOME_PENDING_MAX handshake places: each is dropped at the connect
+ * timeout, and the gateway waiting behind them in the accept queue gets
+ * through then. */
+TEST_F(drv, call_home_silent_strangers_time_out_and_let_the_gateway_in)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int silent[CS_CALLHOME_PENDING_MAX], i, closed = 0;
+	struct rgm_api_configure req;
+	struct cs_configured out;
+	struct cs_call call;
+	struct fake *home;
+	char buf[16];
+	uint16_t port = free_port();
+	int64_t t0, took;
+
+	snprintf(self->listen, sizeof(self->listen), "127.0.0.1:%u", port);
+	self->env.callhome_listen = self->listen;
+	self->gw.rec.mode = RGM_GW_CALL_HOME;
+	self->gw.rec.endpoint[0] = 0;
+	home_gw = self->gw.rec;
+	ASSERT_EQ(0, start(_metadata, self));
+
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < CS_CALLHOME_PENDING_MAX; i++) {
+		silent[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_LE(0, silent[i]);
+		ASSERT_EQ(0, connect(silent[i], (struct sockaddr *)&sa, sizeof(sa)));
+	}
+	usleep(300000);	/* all accepted: every place taken */
+
+	t0 = cs_now_ms();
+	home = fake_new("gw", self->listen);
+	ASSERT_NE(NULL, home);
+	fake_start(home);
+	mk_req(&req);
+	mk_call(&call, 8000);
+	EXPECT_EQ(0, self->d->configure(self->state, &call, &self->gw, SESSION, &req, &out)) {
+		TH_LOG("%s", call.err.msg);
+	}
+	took = cs_now_ms() - t0;
+	TH_LOG("the gateway got through after %" PRId64 " ms", took);
+	/* not before the strangers' handshakes ran out (2 s, less our wait) */
+	EXPECT_LE(1500, took);
+	EXPECT_EQ(1, home->handshakes);
+
+	/* and the strangers were hung up on */
+	for (i = 0; i < CS_CALLHOME_PENDING_MAX; i++) {
+		struct timeval tv = { .tv_sec = 2 };
+
+		setsockopt(silent[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		closed += recv(silent[i], buf, sizeof(buf), 0) == 0;
+		close(silent[i]);
+	}
+	EXPECT_EQ(CS_CALLHOME_PENDING_MAX, closed);
+	mk_call(&call, 5000);
+	EXPECT_EQ(0, self->d->close(self->state, &call, &self->gw, SESSION));
 	self->d->teardown(self->state);
 	self->state = NULL;
 	fake_free(home);
