@@ -96,7 +96,7 @@ struct cs_configured {
 	unsigned int n_streams;
 	uint32_t lease;		/* the lease the gateway granted */
 	/* Drivers whose configuration the appliance applies: what to tell
-	 * it (handed back to the portal as "appliance"). NULL for rgm. */
+	 * it (handed back to the portal as "appliance_instructions"). NULL for rgm. */
 	struct json_object *appliance_instructions;
 };
 

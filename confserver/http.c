@@ -84,8 +84,9 @@ struct cs_req {
 	size_t discarded;		/* bytes past RGM_API_BODY_MAX, not kept */
 };
 
+/* allow: the Allow header of a 405, or NULL */
 static enum MHD_Result cs_http_send(struct MHD_Connection *conn, unsigned int status,
-				    struct json_object *body)
+				    struct json_object *body, const char *allow)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -116,13 +117,15 @@ static enum MHD_Result cs_http_send(struct MHD_Connection *conn, unsigned int st
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"rgm-confserver\"");
+	if (allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static enum MHD_Result cs_http_error(struct MHD_Connection *conn, unsigned int status,
-				     const char *code, const char *msg)
+static enum MHD_Result cs_http_error_allow(struct MHD_Connection *conn, unsigned int status,
+					   const char *code, const char *msg, const char *allow)
 {
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
 	enum MHD_Result ret;
@@ -131,9 +134,15 @@ static enum MHD_Result cs_http_error(struct MHD_Connection *conn, unsigned int s
 	json_object_object_add(e, "code", json_object_new_string(code));
 	json_object_object_add(e, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", e);
-	ret = cs_http_send(conn, status, o);
+	ret = cs_http_send(conn, status, o, allow);
 	json_object_put(o);
 	return ret;
+}
+
+static enum MHD_Result cs_http_error(struct MHD_Connection *conn, unsigned int status,
+				     const char *code, const char *msg)
+{
+	return cs_http_error_allow(conn, status, code, msg, NULL);
 }
 
 static enum MHD_Result cs_http_result(struct MHD_Connection *conn, struct cs_result *r)
@@ -142,18 +151,21 @@ static enum MHD_Result cs_http_result(struct MHD_Connection *conn, struct cs_res
 
 	if (r->code)
 		return cs_http_error(conn, r->status, r->code, r->msg);
-	ret = cs_http_send(conn, r->status, r->body);
+	ret = cs_http_send(conn, r->status, r->body, NULL);
 	json_object_put(r->body);
 	r->body = NULL;
 	return ret;
 }
 
+/* The route of method and url; when none, allow lists the methods the
+ * path has (empty: an unknown path). */
 static const struct cs_route *cs_http_route(const char *method, const char *url,
-					    const char **arg, bool *path_known)
+					    const char **arg, char *allow, size_t len)
 {
 	unsigned int i;
+	size_t at = 0;
 
-	*path_known = false;
+	allow[0] = 0;
 	for (i = 0; i < sizeof(cs_routes) / sizeof(cs_routes[0]); i++) {
 		const struct cs_route *r = &cs_routes[i];
 		size_t n = strlen(r->path);
@@ -162,9 +174,12 @@ static const struct cs_route *cs_http_route(const char *method, const char *url,
 		if (prefix ? strncmp(url, r->path, n) || !url[n] || strchr(url + n, '/')
 			   : strcmp(url, r->path))
 			continue;
-		*path_known = true;
-		if (strcmp(method, r->method))
+		if (strcmp(method, r->method)) {
+			if (!strstr(allow, r->method) && at < len)
+				at += snprintf(allow + at, len - at, "%s%s", at ? ", " : "",
+					       r->method);
 			continue;
+		}
 		*arg = prefix ? url + n : NULL;
 		return r;
 	}
@@ -191,10 +206,13 @@ static enum MHD_Result cs_http_begin(struct cs_req *q, struct MHD_Connection *co
 				     const char *url, const char *method)
 {
 	const char *cl;
-	char ip[INET6_ADDRSTRLEN], msg[160];
-	bool path_known;
+	char ip[INET6_ADDRSTRLEN], msg[160], allow[32];
 
-	q->rt = cs_http_route(method, url, &q->arg, &path_known);
+	q->rt = cs_http_route(method, url, &q->arg, allow, sizeof(allow));
+	if (!q->rt && allow[0]) {
+		snprintf(msg, sizeof(msg), "%.100s takes %s, not %.16s", url, allow, method);
+		return cs_http_error_allow(conn, 405, "method-not-allowed", msg, allow);
+	}
 	if (!q->rt) {
 		snprintf(msg, sizeof(msg), "no route %s %.100s", method, url);
 		return cs_http_error(conn, 404, "not-found", msg);
@@ -281,7 +299,7 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 		enum MHD_Result ret;
 
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
-		ret = cs_http_send(conn, 200, o);
+		ret = cs_http_send(conn, 200, o, NULL);
 		json_object_put(o);
 		return ret;
 	}

@@ -176,6 +176,8 @@ static void cs_call_init(struct cs_svc_call *sc, struct cs_service *s, const cha
 	sc->call.actor = actor;
 	sc->call.audit = cs_call_audit;
 	sc->call.priv = s;
+	/* a driver failing without cs_fail() answers 500, never 200 */
+	sc->call.err.fail = CS_FAIL_INTERNAL;
 }
 
 static int cs_driver_index(const struct cs_driver *d)

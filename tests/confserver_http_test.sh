@@ -5,7 +5,7 @@
 # serves HTTPS on 127.0.0.1 with a scratch database and certificates made
 # here with certtool; curl plays the portal and the operator. Checks
 # authentication (tokens, client certificates, roles), the request
-# refusals (400/404/413/422) and that they leave no session behind, a
+# refusals (400/404/405/413/422) and that they leave no session behind, a
 # configure towards an unreachable gateway (502, session failed, audited,
 # chain intact), --check-config refusing plain HTTP on a non-loopback
 # address, and a clean exit on SIGTERM. TAP output.
@@ -13,18 +13,9 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${RGM_CONFSERVER:-$top/confserver/rgm-confserver}
 TMPD=$(mktemp -d /tmp/confserver_http_test.XXXXXX)
-n=0
-fails=0
 PID=
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
-diag() { printf '# %s\n' "$@"; }
-check() {	# NAME CMD...: ok when CMD succeeds
-	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-bail() { echo "Bail out! $*"; exit 1; }
+. "$top/tests/tap.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
@@ -36,24 +27,6 @@ for t in curl certtool sqlite3 sha256sum; do
 	command -v "$t" >/dev/null || bail "$t is installed"
 done
 [ -x "$BIN" ] || bail "$BIN is built (make user)"
-
-# A free port above 20000 on 127.0.0.1, different per run, so that tests
-# of other people running at the same time do not collide.
-free_port() {
-	local p tries=0
-	while [ $tries -lt 200 ]; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		tries=$((tries + 1))
-		# nothing listens there (connection refused), and not one we took
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
-		   [[ " ${TAKEN:-} " != *" $p "* ]]; then
-			TAKEN="${TAKEN:-} $p"
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 
 # ---------------------------------------------------------------- PKI
 PKI=$TMPD/pki
@@ -234,6 +207,12 @@ fi
 app=$(sqlite3 "$DB" "SELECT count(*) FROM appliances WHERE id = 'stb-3'")
 check "the refused request registered nothing" [ "$app" = 0 ]
 req "unknown route: 404" 404 "${P[@]}" "$URL/v1/nothing"
+req "DELETE on a known path: 405" 405 "${P[@]}" -X DELETE "$URL/v1/sessions"
+has "405 names its code" '"code":"method-not-allowed"'
+hdr=$(curl -s -D - -o /dev/null --cacert "$PKI/ca.pem" -X PUT "$URL/v1/gateways")
+allow=$(grep -i '^Allow:' <<<"$hdr" | tr -d '\r')
+check "405 carries Allow, with GET and POST ($allow)" \
+	eval '[[ "$allow" == *GET* && "$allow" == *POST* && "$allow" != *PUT* ]]'
 
 # A gateway that accepts TCP and then says nothing: the configure waiting
 # for it must not hold up other requests, and must still get its answer
