@@ -124,6 +124,9 @@ struct cs_driver_env {
 	int (*find_pin)(void *priv, const char *pin, struct rgm_db_gateway *out);
 	/* The gateway's global addresses as it reported them (hello). */
 	void (*seen_addr)(void *priv, const char *gateway, struct in_addr addr);
+	/* The epoch the gateway said in hello (every connection): a new one
+	 * means it may have lost its mappings (protocol.rst, Epoch). */
+	void (*epoch)(void *priv, const char *gateway, const char *epoch);
 };
 
 struct cs_driver {
@@ -139,6 +142,15 @@ struct cs_driver {
 		     const char *session, uint32_t lease);
 	int (*close)(void *state, struct cs_call *call, const struct cs_gateway *gw,
 		     const char *session);
+	/* Optional. Installs an active session again on the ports it has
+	 * (ports[i]: stream i's global port), after the gateway lost it; the
+	 * lease is req->lease, what is left of it. */
+	int (*restore)(void *state, struct cs_call *call, const struct cs_gateway *gw,
+		       const char *session, const struct rgm_api_configure *req,
+		       const uint16_t *ports, struct cs_configured *out);
+	/* Optional. Makes sure the gateway is reachable now (connecting if
+	 * need be), so that a restart it had is noticed (epoch_changed). */
+	int (*probe)(void *state, struct cs_call *call, const struct cs_gateway *gw);
 	/* Diagnostics for `GET /v1/gateways/ID`: connected, epoch, ... (may be NULL). */
 	struct json_object *(*status)(void *state, const struct cs_gateway *gw);
 };

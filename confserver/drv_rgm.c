@@ -708,51 +708,75 @@ static struct cs_link *drv_rgm_link(struct drv_rgm *d, struct cs_call *call,
 	return l;
 }
 
+/*
+ * The gateway's link, up, and where and for how long to map: the global
+ * address the portal saw when it is one of the gateway's (else its first,
+ * with a warning), and the lease capped at the gateway's lease-max (it
+ * refuses more; out->lease says what was granted, the portal renews).
+ * NULL with call->err.
+ */
+static struct cs_link *drv_rgm_prepare(struct drv_rgm *d, struct cs_call *call,
+				       const struct cs_gateway *gw, const char *session,
+				       const struct rgm_api_configure *req,
+				       struct cs_link_info *info, struct in_addr *gaddr,
+				       uint32_t *lease)
+{
+	struct cs_link *l;
+	unsigned int i;
+
+	if (!req->n_streams || req->n_streams > RGM_API_STREAMS_MAX) {
+		cs_fail(call, CS_FAIL_INTERNAL, NULL, "configure with %u streams",
+			req->n_streams);
+		return NULL;
+	}
+	l = drv_rgm_link(d, call, gw);
+	if (!l)
+		return NULL;
+	if (cs_link_ready(l, call, info))
+		goto err;
+	if (!info->n_addrs) {
+		cs_fail(call, CS_FAIL_REFUSED, NULL, "gateway %s reports no global address",
+			gw->rec.id);
+		goto err;
+	}
+	*gaddr = info->addrs[0];
+	for (i = 0; i < info->n_addrs; i++)
+		if (info->addrs[i].s_addr == req->gateway_addr.s_addr)
+			*gaddr = req->gateway_addr;
+	if (gaddr->s_addr != req->gateway_addr.s_addr) {
+		char seen[INET_ADDRSTRLEN], used[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &req->gateway_addr, seen, sizeof(seen));
+		inet_ntop(AF_INET, gaddr, used, sizeof(used));
+		cs_log(CS_LOG_WARN,
+		       "gateway %s: session %s: the portal saw %s, not one of the gateway's "
+		       "global addresses: using %s",
+		       gw->rec.id, session, seen, used);
+	}
+	*lease = req->lease;
+	if (info->lease_max && *lease > info->lease_max)
+		*lease = info->lease_max;
+	return l;
+err:
+	cs_link_put(l);
+	return NULL;
+}
+
 static int drv_rgm_configure(void *state, struct cs_call *call, const struct cs_gateway *gw,
 			     const char *session, const struct rgm_api_configure *req,
 			     struct cs_configured *out)
 {
 	struct drv_rgm *d = state;
 	struct cs_link_info info;
-	struct cs_link *l;
 	struct in_addr gaddr;
-	uint32_t lease = req->lease;
-	unsigned int i;
-	int ret = -1;
+	struct cs_link *l;
+	uint32_t lease;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!req->n_streams || req->n_streams > RGM_API_STREAMS_MAX)
-		return cs_fail(call, CS_FAIL_INTERNAL, NULL, "configure with %u streams",
-			       req->n_streams);
-	l = drv_rgm_link(d, call, gw);
+	l = drv_rgm_prepare(d, call, gw, session, req, &info, &gaddr, &lease);
 	if (!l)
 		return -1;
-	if (cs_link_ready(l, call, &info))
-		goto out;
-	if (!info.n_addrs) {
-		cs_fail(call, CS_FAIL_REFUSED, NULL, "gateway %s reports no global address",
-			gw->rec.id);
-		goto out;
-	}
-	gaddr = info.addrs[0];
-	for (i = 0; i < info.n_addrs; i++)
-		if (info.addrs[i].s_addr == req->gateway_addr.s_addr)
-			gaddr = req->gateway_addr;
-	if (gaddr.s_addr != req->gateway_addr.s_addr) {
-		char seen[INET_ADDRSTRLEN], used[INET_ADDRSTRLEN];
-
-		inet_ntop(AF_INET, &req->gateway_addr, seen, sizeof(seen));
-		inet_ntop(AF_INET, &gaddr, used, sizeof(used));
-		cs_log(CS_LOG_WARN,
-		       "gateway %s: session %s: the portal saw %s, not one of the gateway's "
-		       "global addresses: using %s",
-		       gw->rec.id, session, seen, used);
-	}
-	/* The gateway refuses more than its lease-max: ask for what it
-	 * grants, the portal renews (out->lease says what was granted). */
-	if (info.lease_max && lease > info.lease_max)
-		lease = info.lease_max;
-
 	switch (gw->strategy) {
 	case CS_STRATEGY_PROPOSE:
 		ret = drv_rgm_propose(d, l, call, gw, session, req, lease, &info, gaddr, out);
@@ -771,7 +795,49 @@ static int drv_rgm_configure(void *state, struct cs_call *call, const struct cs_
 		ret = drv_rgm_query_first(d, l, call, gw, session, req, lease, gaddr, out);
 		break;
 	}
-out:
+	cs_link_put(l);
+	return ret;
+}
+
+/* One map naming the ports the session had, whatever the strategy: the
+ * media server streams to those. port-in-use (someone took one meanwhile)
+ * fails it. */
+static int drv_rgm_restore(void *state, struct cs_call *call, const struct cs_gateway *gw,
+			   const char *session, const struct rgm_api_configure *req,
+			   const uint16_t *ports, struct cs_configured *out)
+{
+	struct drv_rgm_plan plan = { 0 };
+	struct drv_rgm *d = state;
+	struct cs_link_info info;
+	struct in_addr gaddr;
+	struct cs_link *l;
+	uint32_t lease;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	l = drv_rgm_prepare(d, call, gw, session, req, &info, &gaddr, &lease);
+	if (!l)
+		return -1;
+	memcpy(plan.port, ports, req->n_streams * sizeof(*ports));
+	ret = drv_rgm_map(d, l, call, gw, session, req, lease, gaddr, &plan, out);
+	cs_link_put(l);
+	return ret;
+}
+
+static int drv_rgm_probe(void *state, struct cs_call *call, const struct cs_gateway *gw)
+{
+	struct drv_rgm *d = state;
+	struct cs_link_info info;
+	struct cs_link *l;
+	int ret;
+
+	/* it dials us when it is back, and says hello */
+	if (gw->rec.mode == RGM_GW_CALL_HOME)
+		return 0;
+	l = drv_rgm_link(d, call, gw);
+	if (!l)
+		return -1;
+	ret = cs_link_ready(l, call, &info);
 	cs_link_put(l);
 	return ret;
 }
@@ -900,5 +966,7 @@ const struct cs_driver cs_driver_rgm = {
 	.configure	= drv_rgm_configure,
 	.renew		= drv_rgm_renew,
 	.close		= drv_rgm_close,
+	.restore	= drv_rgm_restore,
+	.probe		= drv_rgm_probe,
 	.status		= drv_rgm_status,
 };

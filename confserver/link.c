@@ -606,7 +606,7 @@ static int cs_link_hello_reply(struct cs_link *l, struct json_object *o, const c
 	int64_t x;
 	struct in_addr seen[CS_LINK_ADDRS_MAX];
 	unsigned int n_seen;
-	char old[17];
+	char epoch[17];
 
 	free(l->hello_res);
 	l->hello_res = strdup(text);
@@ -687,11 +687,6 @@ static int cs_link_hello_reply(struct cs_link *l, struct json_object *o, const c
 	    (x = json_object_get_int64(v)) > 0 && x <= UINT32_MAX)
 		n.lease_max = x;
 
-	snprintf(old, sizeof(old), "%s", l->info.epoch);
-	if (old[0] && strcmp(old, n.epoch))
-		cs_log(CS_LOG_WARN,
-		       "gateway %s: epoch changed from %s to %s: it may have lost its mappings",
-		       l->gw.id, old, n.epoch);
 	n.connected = true;
 	n.handshakes = l->info.handshakes + 1;
 	l->info = n;
@@ -704,13 +699,17 @@ static int cs_link_hello_reply(struct cs_link *l, struct json_object *o, const c
 
 	memcpy(seen, n.addrs, sizeof(seen));
 	n_seen = n.n_addrs;
-	if (l->tab->env.seen_addr && n_seen) {
+	snprintf(epoch, sizeof(epoch), "%s", n.epoch);
+	if (l->tab->env.seen_addr || l->tab->env.epoch) {
+		const struct cs_driver_env *env = &l->tab->env;
 		char id[sizeof(l->gw.id)];
 
 		snprintf(id, sizeof(id), "%s", l->gw.id);
 		pthread_mutex_unlock(&l->lock);
-		for (i = 0; i < n_seen; i++)
-			l->tab->env.seen_addr(l->tab->env.priv, id, seen[i]);
+		for (i = 0; env->seen_addr && i < n_seen; i++)
+			env->seen_addr(env->priv, id, seen[i]);
+		if (env->epoch)
+			env->epoch(env->priv, id, epoch);
 		pthread_mutex_lock(&l->lock);
 	}
 	return 0;

@@ -31,7 +31,10 @@
 #include "rgm_db.h"
 
 #define CS_SWEEP_INTERVAL_S	2	/* how late an expired lease is marked closed, at most */
+#define CS_PROBE_INTERVAL_S	5	/* gateways with active sessions are checked this often */
 #define CS_DRIVERS_MAX		16
+#define CS_RESTORE_MAX		64	/* gateways waiting for their sessions to be restored */
+#define CS_RESTORE_ACTOR	"confserver:restore"
 
 struct cs_service {
 	const struct cs_conf *conf;
@@ -40,11 +43,14 @@ struct cs_service {
 	struct cs_driver_env env;
 	void *states[CS_DRIVERS_MAX];	/* per cs_drivers[] entry */
 	bool set_up[CS_DRIVERS_MAX];
-	pthread_t sweeper;
-	bool sweeper_started;
-	pthread_mutex_t sweep_lock;
+	pthread_t sweeper, keeper;
+	bool sweeper_started, keeper_started;
+	pthread_mutex_t sweep_lock;	/* the rest */
 	pthread_cond_t sweep_cond;
 	bool stopping;
+	/* gateways whose epoch changed, for the keeper to restore */
+	char restore[CS_RESTORE_MAX][RGM_API_ID_MAX + 1];
+	unsigned int n_restore;
 };
 
 /* One request's call into a driver. */
@@ -852,6 +858,249 @@ static void *cs_sweeper(void *arg)
 	return NULL;
 }
 
+/* ------------------------------------------------- gateways that restart */
+
+/*
+ * A gateway whose epoch changed (rebooted, module reloaded, table flushed)
+ * may have lost the mappings of its active sessions, while the media
+ * servers still stream to them. The keeper thread maps each again, on the
+ * ports it had and for what is left of its lease (map is idempotent on the
+ * gateway: a session it still holds is a replay). To notice such a restart
+ * while nobody asks anything, the keeper also probes every CS_PROBE_INTERVAL_S
+ * the gateways that have active sessions: a probe of a connected gateway
+ * costs nothing, an unconnected one is dialled (and says hello).
+ */
+static void cs_hook_epoch(void *priv, const char *gateway, const char *epoch)
+{
+	struct cs_service *s = priv;
+	char old[17], msg[256];
+	unsigned int i;
+	int ret;
+
+	cs_lock(s);
+	ret = rgm_db_gateway_swap_epoch(s->db, gateway, epoch, old, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		cs_log(CS_LOG_ERR, "gateway %s: cannot record epoch %s: %s", gateway, epoch, msg);
+		return;
+	}
+	/* first sight, or the same: nothing was lost that we know of */
+	if (!old[0] || !strcmp(old, epoch))
+		return;
+	cs_log(CS_LOG_WARN, "gateway %s: epoch changed from %s to %s: it may have lost its "
+	       "mappings", gateway, old, epoch);
+	pthread_mutex_lock(&s->sweep_lock);
+	for (i = 0; i < s->n_restore && strcmp(s->restore[i], gateway); i++)
+		;
+	if (i == s->n_restore && i < CS_RESTORE_MAX)
+		snprintf(s->restore[s->n_restore++], sizeof(s->restore[0]), "%s", gateway);
+	else if (i == CS_RESTORE_MAX)
+		cs_log(CS_LOG_ERR, "gateway %s: %u gateways wait for a restore already: "
+		       "its sessions are not restored", gateway, CS_RESTORE_MAX);
+	pthread_cond_broadcast(&s->sweep_cond);
+	pthread_mutex_unlock(&s->sweep_lock);
+}
+
+/* The configure request a stored session came from, with lease seconds
+ * and the gateway's last known address; its ports in ports[]. */
+static int cs_session_request(const struct rgm_db_session *sess, const char *gw_addr,
+			      uint32_t lease, struct rgm_api_configure *req, uint16_t *ports,
+			      char *msg, size_t msglen)
+{
+	struct json_object *streams = json_tokener_parse(sess->streams), *o, *a, *st, *v;
+	struct json_object *p = sess->ports ? json_tokener_parse(sess->ports) : NULL;
+	struct rgm_api_error err;
+	struct rgm_api_req r;
+	const char *text;
+	size_t i, n;
+	int ret = -1;
+
+	o = json_object_new_object();
+	a = json_object_new_array();
+	if (!streams || !json_object_is_type(streams, json_type_array) || !p ||
+	    !json_object_is_type(p, json_type_array) ||
+	    (n = json_object_array_length(streams)) != json_object_array_length(p) ||
+	    !n || n > RGM_API_STREAMS_MAX) {
+		snprintf(msg, msglen, "its streams and ports do not match");
+		goto out;
+	}
+	cs_add(o, "appliance", json_object_new_string(sess->appliance));
+	cs_add(o, "gateway_addr", json_object_new_string(gw_addr));
+	cs_add(o, "lease", json_object_new_int64(lease));
+	for (i = 0; i < n; i++) {
+		st = json_object_array_get_idx(streams, i);
+		v = json_object_array_get_idx(p, i);
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
+		    json_object_get_int(v) > 65535) {
+			snprintf(msg, msglen, "ports[%zu] is not a port", i);
+			goto out;
+		}
+		ports[i] = json_object_get_int(v);
+		/* the stored streams carry local_addr; the request has it once */
+		if (json_object_object_get_ex(st, "local_addr", &v)) {
+			if (!json_object_object_get_ex(o, "local_addr", NULL))
+				cs_add(o, "local_addr", json_object_get(v));
+			json_object_object_del(st, "local_addr");
+		}
+		json_object_array_add(a, json_object_get(st));
+	}
+	cs_add(o, "streams", a);
+	a = NULL;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (!text || rgm_api_parse(RGM_API_CONFIGURE, text, strlen(text), &r, &err)) {
+		snprintf(msg, msglen, "its record is not a request: %.200s",
+			 text ? err.msg : "out of memory");
+		goto out;
+	}
+	*req = r.configure;
+	ret = 0;
+out:
+	json_object_put(streams);
+	json_object_put(p);
+	json_object_put(o);
+	json_object_put(a);
+	return ret;
+}
+
+/* Maps one active session again; a session that cannot be is failed (the
+ * portal sees it on its next renew). */
+static void cs_restore_session(struct cs_service *s, const struct cs_gateway *gw,
+			       const struct cs_driver *drv, void *state,
+			       const struct rgm_db_session *sess)
+{
+	struct json_object *cmd = cs_session_cmd("restore", sess->id, 0), *extra = NULL;
+	uint16_t ports[RGM_API_STREAMS_MAX];
+	struct rgm_api_configure req;
+	struct cs_result r = { 0 };
+	struct cs_configured out = { 0 };
+	struct cs_svc_call sc;
+	int64_t left = sess->updated_at + sess->lease - cs_now();
+	char msg[256];
+
+	if (left <= 0) {
+		json_object_put(cmd);	/* the sweeper closes it */
+		return;
+	}
+	if (cs_session_request(sess, gw->rec.global_addr, (uint32_t)left, &req, ports, msg,
+			       sizeof(msg))) {
+		cs_result_error(&r, 500, "internal", "session %s: %s", sess->id, msg);
+	} else {
+		cs_call_init(&sc, s, CS_RESTORE_ACTOR);
+		if (drv->restore(state, &sc.call, gw, sess->id, &req, ports, &out))
+			cs_result_error(&r, cs_fail_status(sc.call.err.fail),
+					cs_fail_code(sc.call.err.fail), "%s", sc.call.err.msg);
+	}
+	if (r.code) {
+		cs_session_set(s, sess->id, RGM_DB_FAILED, NULL, 0, msg, sizeof(msg));
+		cs_log(CS_LOG_WARN, "gateway %s: session %s not restored, now failed: %s",
+		       gw->rec.id, sess->id, r.msg);
+	} else {
+		/* the same ports; the lease runs from now */
+		r.status = 200;
+		cs_session_set(s, sess->id, RGM_DB_ACTIVE, NULL, out.lease ? out.lease : req.lease,
+			       msg, sizeof(msg));
+		cs_log(CS_LOG_INFO, "gateway %s: session %s restored (%u streams, lease %u s)",
+		       gw->rec.id, sess->id, req.n_streams, out.lease ? out.lease : req.lease);
+		extra = json_object_new_object();
+		cs_add(extra, "lease", json_object_new_int64(out.lease ? out.lease : req.lease));
+	}
+	json_object_put(out.appliance_instructions);
+	cs_audit_request(s, CS_RESTORE_ACTOR, gw->rec.id, cmd, &r, extra);
+}
+
+/* Restores every active session of the gateway id. */
+static void cs_restore_gateway(struct cs_service *s, const char *id)
+{
+	struct rgm_db_session *l;
+	const struct cs_driver *drv;
+	struct cs_result r = { 0 };
+	struct cs_gateway gw;
+	char msg[256];
+	size_t n, i;
+	void *state;
+
+	if (cs_gateway_resolve(s, id, &gw, &drv, &state, &r)) {
+		cs_log(CS_LOG_WARN, "gateway %s: no restore: %s", id, r.msg);
+		return;
+	}
+	if (!drv->restore)
+		return;
+	cs_lock(s);
+	if (rgm_db_session_list_state(s->db, RGM_DB_ACTIVE, INT64_MAX, &l, &n, msg, sizeof(msg))) {
+		cs_unlock(s);
+		cs_log(CS_LOG_ERR, "gateway %s: no restore: %s", id, msg);
+		return;
+	}
+	cs_unlock(s);
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].gateway, id))
+			cs_restore_session(s, &gw, drv, state, &l[i]);
+	rgm_db_sessions_free(l, n);
+}
+
+/* Probes every gateway that has active sessions. */
+static void cs_probe_gateways(struct cs_service *s)
+{
+	struct rgm_db_gateway *l;
+	const struct cs_driver *drv;
+	struct cs_svc_call sc;
+	struct cs_gateway gw;
+	char msg[256];
+	size_t n, i;
+	void *state;
+
+	cs_lock(s);
+	if (rgm_db_gateway_list_in_state(s->db, RGM_DB_ACTIVE, &l, &n, msg, sizeof(msg))) {
+		cs_unlock(s);
+		cs_log(CS_LOG_ERR, "keeper: %s", msg);
+		return;
+	}
+	cs_unlock(s);
+	for (i = 0; i < n; i++) {
+		struct cs_result r = { 0 };
+
+		if (cs_gateway_resolve(s, l[i].id, &gw, &drv, &state, &r) || !drv->probe)
+			continue;
+		cs_call_init(&sc, s, CS_RESTORE_ACTOR);
+		if (drv->probe(state, &sc.call, &gw))
+			cs_log(CS_LOG_DEBUG, "gateway %s: probe: %s", gw.rec.id, sc.call.err.msg);
+	}
+	free(l);
+}
+
+static void *cs_keeper(void *arg)
+{
+	struct cs_service *s = arg;
+	char id[RGM_API_ID_MAX + 1];
+	struct timespec next, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&s->sweep_lock);
+	while (!s->stopping) {
+		if (s->n_restore) {
+			snprintf(id, sizeof(id), "%s", s->restore[0]);
+			memmove(s->restore[0], s->restore[1], --s->n_restore * sizeof(s->restore[0]));
+			pthread_mutex_unlock(&s->sweep_lock);
+			cs_log(CS_LOG_WARN, "gateway %s: a new epoch: restoring its active sessions",
+			       id);
+			cs_restore_gateway(s, id);
+			pthread_mutex_lock(&s->sweep_lock);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec >= next.tv_sec) {
+			next.tv_sec = now.tv_sec + CS_PROBE_INTERVAL_S;
+			pthread_mutex_unlock(&s->sweep_lock);
+			cs_probe_gateways(s);
+			pthread_mutex_lock(&s->sweep_lock);
+			continue;
+		}
+		pthread_cond_timedwait(&s->sweep_cond, &s->sweep_lock, &next);
+	}
+	pthread_mutex_unlock(&s->sweep_lock);
+	return NULL;
+}
+
 int cs_service_new(const struct cs_conf *c, struct cs_service **out, char *err, size_t errlen)
 {
 	pthread_condattr_t ca;
@@ -889,6 +1138,7 @@ int cs_service_new(const struct cs_conf *c, struct cs_service **out, char *err, 
 		.expired = cs_hook_expired,
 		.find_pin = cs_hook_find_pin,
 		.seen_addr = cs_hook_seen_addr,
+		.epoch = cs_hook_epoch,
 	};
 	for (i = 0; cs_drivers[i] && i < CS_DRIVERS_MAX; i++) {
 		if (cs_drivers[i]->setup(&s->env, &s->states[i], msg, sizeof(msg))) {
@@ -902,6 +1152,11 @@ int cs_service_new(const struct cs_conf *c, struct cs_service **out, char *err, 
 		goto err;
 	}
 	s->sweeper_started = true;
+	if (pthread_create(&s->keeper, NULL, cs_keeper, s)) {
+		snprintf(err, errlen, "cannot start the keeper thread");
+		goto err;
+	}
+	s->keeper_started = true;
 	*out = s;
 	return 0;
 err:
@@ -915,13 +1170,14 @@ void cs_service_free(struct cs_service *s)
 
 	if (!s)
 		return;
-	if (s->sweeper_started) {
-		pthread_mutex_lock(&s->sweep_lock);
-		s->stopping = true;
-		pthread_cond_signal(&s->sweep_cond);
-		pthread_mutex_unlock(&s->sweep_lock);
+	pthread_mutex_lock(&s->sweep_lock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->sweep_cond);
+	pthread_mutex_unlock(&s->sweep_lock);
+	if (s->keeper_started)
+		pthread_join(s->keeper, NULL);
+	if (s->sweeper_started)
 		pthread_join(s->sweeper, NULL);
-	}
 	for (i = 0; i < CS_DRIVERS_MAX; i++)
 		if (s->set_up[i])
 			cs_drivers[i]->teardown(s->states[i]);

@@ -534,8 +534,9 @@ int rgm_db_gateway_find_pin(struct rgm_db *db, const char *pin, struct rgm_db_ga
 				  pin, gw, msg, msglen);
 }
 
-int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *n,
-			char *msg, size_t msglen)
+/* sql selects RGM_DB_GW_COLS; state, when not NULL, is bound to ?1. */
+static int rgm_db_gateway_select(struct rgm_db *db, const char *sql, const char *state,
+				 struct rgm_db_gateway **out, size_t *n, char *msg, size_t msglen)
 {
 	void *rows;
 	sqlite3_stmt *st;
@@ -543,10 +544,11 @@ int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *
 
 	*out = NULL;
 	*n = 0;
-	ret = rgm_db_prep(db, "SELECT " RGM_DB_GW_COLS " FROM gateways ORDER BY id",
-			  &st, msg, msglen);
+	ret = rgm_db_prep(db, sql, &st, msg, msglen);
 	if (ret)
 		return ret;
+	if (state)
+		rgm_db_bind_text(st, 1, state, false);
 	ret = rgm_db_collect(db, st, sizeof(struct rgm_db_gateway), rgm_db_gateway_row,
 			     "list gateways", &rows, n, msg, msglen);
 	if (ret) {
@@ -556,6 +558,25 @@ int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *
 	}
 	*out = rows;
 	return 0;
+}
+
+int rgm_db_gateway_list(struct rgm_db *db, struct rgm_db_gateway **out, size_t *n,
+			char *msg, size_t msglen)
+{
+	return rgm_db_gateway_select(db, "SELECT " RGM_DB_GW_COLS " FROM gateways ORDER BY id",
+				     NULL, out, n, msg, msglen);
+}
+
+int rgm_db_gateway_list_in_state(struct rgm_db *db, enum rgm_db_state state,
+				 struct rgm_db_gateway **out, size_t *n, char *msg, size_t msglen)
+{
+	*out = NULL;
+	*n = 0;
+	if ((unsigned int)state >= __RGM_DB_STATE_MAX)
+		return rgm_parse_err(msg, msglen, -EINVAL, "unknown session state %d", state);
+	return rgm_db_gateway_select(db, "SELECT " RGM_DB_GW_COLS " FROM gateways WHERE id IN "
+				     "(SELECT gateway_id FROM sessions WHERE state = ?1) ORDER BY id",
+				     rgm_db_state_name(state), out, n, msg, msglen);
 }
 
 int rgm_db_gateway_del(struct rgm_db *db, const char *id, char *msg, size_t msglen)
@@ -619,6 +640,43 @@ int rgm_db_gateway_set_addr(struct rgm_db *db, const char *id, const char *addr,
 	ret = rgm_db_step_done(db, st, "set gateway address", msg, msglen);
 	if (!ret && !sqlite3_changes(db->sql))
 		ret = rgm_parse_err(msg, msglen, -ENOENT, "no gateway %.64s", id);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int rgm_db_gateway_swap_epoch(struct rgm_db *db, const char *id, const char *epoch,
+			      char old[17], char *msg, size_t msglen)
+{
+	const unsigned char *t;
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	old[0] = '\0';
+	if (strlen(epoch) != 16 || strspn(epoch, "0123456789abcdef") != 16)
+		return rgm_parse_err(msg, msglen, -EINVAL, "epoch '%.20s' is not 16 hex digits",
+				  epoch);
+	ret = rgm_db_prep(db, "SELECT epoch FROM gateways WHERE id = ?1", &st, msg, msglen);
+	if (ret)
+		return ret;
+	rgm_db_bind_text(st, 1, id, false);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		t = sqlite3_column_text(st, 0);
+		snprintf(old, 17, "%s", t ? (const char *)t : "");
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return rgm_parse_err(msg, msglen, -ENOENT, "no gateway %.64s", id);
+	if (rc != SQLITE_ROW)
+		return rgm_db_sqlerr(db, rc, "read gateway epoch", msg, msglen);
+	if (!strcmp(old, epoch))
+		return 0;
+	ret = rgm_db_prep(db, "UPDATE gateways SET epoch = ?2 WHERE id = ?1", &st, msg, msglen);
+	if (ret)
+		return ret;
+	rgm_db_bind_text(st, 1, id, false);
+	rgm_db_bind_text(st, 2, epoch, false);
+	ret = rgm_db_step_done(db, st, "set gateway epoch", msg, msglen);
 	sqlite3_finalize(st);
 	return ret;
 }

@@ -73,6 +73,10 @@ int rgm_db_gateway_del(struct rgm_db *db, const char *id, char *msg, size_t msgl
 /* Records the global address last seen for the gateway (a dotted quad). */
 int rgm_db_gateway_set_addr(struct rgm_db *db, const char *id, const char *addr,
 			    char *msg, size_t msglen);
+/* Records the epoch the gateway said in hello (16 hex digits); old gets
+ * the one recorded before ("" when none). */
+int rgm_db_gateway_swap_epoch(struct rgm_db *db, const char *id, const char *epoch,
+			      char old[17], char *msg, size_t msglen);
 
 struct rgm_db_appliance {
 	char id[RGM_API_ID_MAX + 1];
@@ -156,6 +160,9 @@ int rgm_db_session_list(struct rgm_db *db, const char *appliance,
  * daemon's sweeper and its start-up clean-up. Free with rgm_db_sessions_free(). */
 int rgm_db_session_list_state(struct rgm_db *db, enum rgm_db_state state, int64_t before,
 			      struct rgm_db_session **out, size_t *n, char *msg, size_t msglen);
+/* As rgm_db_gateway_list(), only the gateways that have a session in state. */
+int rgm_db_gateway_list_in_state(struct rgm_db *db, enum rgm_db_state state,
+				 struct rgm_db_gateway **out, size_t *n, char *msg, size_t msglen);
 /* Frees what one session record holds (not the record itself). */
 void rgm_db_session_release(struct rgm_db_session *s);
 void rgm_db_sessions_free(struct rgm_db_session *s, size_t n);

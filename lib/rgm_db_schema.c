@@ -90,8 +90,18 @@ static const char rgm_db_0001_initial[] =
 	"\tSELECT RAISE(ABORT, 'the audit head is permanent');\n"
 	"END;\n";
 
+static const char rgm_db_0002_gateway_epoch[] =
+	"-- SPDX-License-Identifier: GPL-2.0\n"
+	"-- rgm-confserver registration database, schema version 2: the epoch each\n"
+	"-- gateway last said in hello, so that a restart of the gateway is noticed\n"
+	"-- across a restart of the configuration server too.\n"
+	"\n"
+	"ALTER TABLE gateways ADD COLUMN epoch TEXT\t-- 16 hex digits, NULL until seen\n"
+	"\tCHECK (epoch IS NULL OR (length(epoch) = 16 AND epoch NOT GLOB '*[^0-9a-f]*'));\n";
+
 const struct rgm_db_migration rgm_db_migrations[] = {
 	{ 1, "0001_initial", rgm_db_0001_initial },
+	{ 2, "0002_gateway_epoch", rgm_db_0002_gateway_epoch },
 };
 const unsigned int rgm_db_n_migrations =
 	sizeof(rgm_db_migrations) / sizeof(rgm_db_migrations[0]);

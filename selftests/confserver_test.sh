@@ -182,6 +182,67 @@ check "teardown twice: refused with 404 or 409" grep -qxE '404|409' <<<"$CODE"
 api POST /v1/sessions/renew "{\"session\":\"$S1\",\"lease\":60}"; out=$OUT
 check "renew of a closed session: refused with 404 or 409" grep -qxE '404|409' <<<"$CODE"
 
+# ---------------------------------------------------------------- gateway restart
+
+# gw_reboot I [CMD...]: gateway I "reboots": rgmd stops, every tuple goes,
+# and its epoch file (on /run, a tmpfs) too; CMD runs before rgmd is back.
+gw_reboot() {
+	local i=$1 pid=RGMD_PID_$1; shift
+	kill "${!pid}"; wait "${!pid}" 2>/dev/null
+	gwctl_n "$i" mapping del all >/dev/null
+	rm -f "$TMPD/state$i/epoch"
+	[ $# = 0 ] || "$@"
+	start_gw_rgmd "$i" "$CFG_PIN" "lease-max = 3600" "max-per-host = 16"
+}
+epoch_of() { sqlite3 "$DB" "SELECT epoch FROM gateways WHERE id = '$1'" 2>/dev/null; }
+# restore_result SESSION: the audit's answer to the last restore of SESSION
+restore_result() {
+	sqlite3 "$DB" "SELECT result FROM audit_log WHERE actor = 'confserver:restore'
+		AND json_extract(command, '$.request') = 'restore'
+		AND json_extract(command, '$.session') = '$1' ORDER BY seq DESC LIMIT 1" 2>/dev/null
+}
+
+api POST /v1/sessions "$(configure_body stb-1 1 2 600)"; out=$OUT
+check_eq "restart: a session on gw-1" 201 "$CODE" || diag "$out"
+S2=$(jqr "$out" .session)
+GP2=$(jqr "$out" '.streams[0].global_port')
+TP2=$(jqr "$out" '.streams[1].global_port')
+ep0=$(epoch_of gw-1)
+check "restart: the confserver recorded gw-1's epoch" grep -qxE '[0-9a-f]{16}' <<<"$ep0"
+t0=$(date +%s%N)
+# (counted while rgmd is down: the restore may come within a second)
+gw_reboot 1 eval 'LOST=$(mapped 1)' || bail "rgmd of gw-1 restarts"
+check_eq "restart: gw-1 lost the session's tuples" 0 "$LOST"
+check "restart: within 20 s the confserver notices and maps the session again" \
+	wait_until 20 mapped_is 1 3
+diag "restored $(( ($(date +%s%N) - t0) / 1000000 )) ms after the reboot began"
+ep1=$(epoch_of gw-1)
+check "restart: gw-1 came back with a new epoch ($ep0 -> $ep1)" \
+	eval '[ -n "$ep1" ] && [ "$ep1" != "$ep0" ]'
+ports=$(gwctl_n 1 -j mapping show | jq -r '(if type=="array" then . else .mappings end)[]
+	| "\(.proto) \(.global_port)"' | sort | tr '\n' ' ')
+check_eq "restart: on the ports it had" "tcp $TP2 udp $GP2 udp $((GP2 + 1)) " "$ports"
+out=$(udp_send_hex "$NS_WAN" "$MEDIA" 6000 "$(gw_global 1)" "$GP2" "$RTP")
+check_eq "restart: the media server's RTP reaches the appliance again" "$RTP" "$out"
+api GET "/v1/sessions/$S2"; out=$OUT
+check_eq "restart: the session is active, same port" "active $GP2" \
+	"$(jqr "$out" .state) $(jqr "$out" '.streams[0].global_port')"
+check_eq "restart: audited as a restore by confserver:restore" 200 \
+	"$(jqr "$(restore_result "$S2")" .status)"
+check "restart: the confserver logged the new epoch" grep -q "gw-1: epoch changed from $ep0" "$CLOG"
+
+# Again, but an administrator takes the session's TCP port while the
+# gateway is down: the restore is refused, the session failed, nothing
+# half-installed.
+gw_reboot 1 gwctl_n 1 mapping add proto tcp global "$(gw_global 1):$TP2" \
+	local "$(gw_lan 1 3):9999" lease 600 || bail "rgmd of gw-1 restarts"
+check "restart, port taken meanwhile: the session becomes failed" \
+	wait_until 20 state_is "$S2" failed
+check_eq "restart, port taken meanwhile: the restore's error is port-conflict" port-conflict \
+	"$(jqr "$(restore_result "$S2")" .error.code)"
+check_eq "restart, port taken meanwhile: only the administrator's tuple" 1 "$(mapped 1)"
+gwctl_n 1 mapping del all >/dev/null
+
 # ---------------------------------------------------------------- strategies
 
 # Occupy the bottom of the range on every gateway (admin mappings):

@@ -788,6 +788,36 @@ static void seen_addr_hook(void *priv, const char *gateway, struct in_addr addr)
 	pthread_mutex_unlock(&svc_lock);
 }
 
+static char epochs[160];	/* what hello said, in order, space-separated */
+
+static void epoch_hook(void *priv, const char *gateway, const char *epoch)
+{
+	size_t n;
+
+	pthread_mutex_lock(&svc_lock);
+	n = strlen(epochs);
+	snprintf(epochs + n, sizeof(epochs) - n, "%s%s", n ? " " : "", epoch);
+	pthread_mutex_unlock(&svc_lock);
+}
+
+/* The hook runs on the link's thread after callers are woken: wait for it. */
+static bool epochs_are(const char *want)
+{
+	int64_t end = cs_now_ms() + 2000;
+	bool same;
+
+	do {
+		pthread_mutex_lock(&svc_lock);
+		same = !strcmp(epochs, want);
+		pthread_mutex_unlock(&svc_lock);
+		if (!same)
+			usleep(10000);
+	} while (!same && cs_now_ms() < end);
+	if (!same)
+		fprintf(stderr, "# epochs: '%s', want '%s'\n", epochs, want);
+	return same;
+}
+
 static int find_pin_hook(void *priv, const char *pin, struct rgm_db_gateway *out)
 {
 	if (strcmp(pin, home_gw.pin))
@@ -867,6 +897,7 @@ FIXTURE_SETUP(drv)
 	self->env.idle_timeout_ms = 60000;
 	self->env.expired = expired_hook;
 	self->env.seen_addr = seen_addr_hook;
+	self->env.epoch = epoch_hook;
 	self->env.find_pin = find_pin_hook;
 
 	snprintf(self->gw.rec.id, sizeof(self->gw.rec.id), "gw-a");
@@ -1394,8 +1425,85 @@ TEST_F(drv, lost_connection_fails_callers_then_reconnects)
 	}
 	EXPECT_EQ(2, self->f->handshakes);
 	EXPECT_EQ(2, self->f->ops[RGM_OP_HELLO]);
-	EXPECT_TRUE(log_has("epoch changed from 0123456789abcdef to fedcba9876543210"));
+	/* the service is told each hello's epoch; it decides what changed */
+	EXPECT_TRUE(epochs_are("0123456789abcdef fedcba9876543210"));
 	EXPECT_TRUE(audit_matches(self->f));
+}
+
+/* A gateway that rebooted (its table empty, a new epoch) gets the session
+ * back on the ports it had; a port taken meanwhile fails the restore. */
+TEST_F(drv, restore_maps_the_same_ports_after_a_reboot)
+{
+	uint16_t ports[RGM_API_STREAMS_MAX];
+	struct rgm_api_configure req;
+	struct cs_configured out, again;
+	struct cs_call call;
+	unsigned int mapped, reserved;
+
+	ASSERT_EQ(0, start(_metadata, self));
+	mk_req(&req);
+	mk_call(&call, 5000);
+	ASSERT_EQ(0, self->d->configure(self->state, &call, &self->gw, SESSION, &req, &out));
+	ports[0] = out.streams[0].global_port;
+	ports[1] = out.streams[1].global_port;
+
+	/* the reboot: nothing mapped, a new epoch, the connection gone */
+	pthread_mutex_lock(&self->f->lock);
+	memset(self->f->tab, 0, sizeof(self->f->tab));
+	snprintf(self->f->epoch, sizeof(self->f->epoch), "fedcba9876543210");
+	self->f->drop_op = RGM_OP_RENEW;
+	pthread_mutex_unlock(&self->f->lock);
+	mk_call(&call, 5000);
+	EXPECT_EQ(-1, self->d->renew(self->state, &call, &self->gw, SESSION, 600));
+
+	/* the keeper's probe dials again: hello says the new epoch */
+	mk_call(&call, 5000);
+	EXPECT_EQ(0, self->d->probe(self->state, &call, &self->gw));
+	EXPECT_TRUE(epochs_are("0123456789abcdef fedcba9876543210"));
+
+	req.lease = 100;	/* what is left of it */
+	mk_call(&call, 5000);
+	ASSERT_EQ(0, self->d->restore(self->state, &call, &self->gw, SESSION, &req, ports,
+				      &again)) {
+		TH_LOG("%s", call.err.msg);
+	}
+	EXPECT_EQ(ports[0], again.streams[0].global_port);
+	EXPECT_EQ(ports[0] + 1, again.streams[0].rtcp_port);
+	EXPECT_EQ(ports[1], again.streams[1].global_port);
+	EXPECT_EQ(100, again.lease);
+	fake_count(self->f, SESSION, &mapped, &reserved);
+	EXPECT_EQ(3, mapped);	/* RTP, RTCP, TCP */
+	EXPECT_EQ(2, self->f->maps_named);
+
+	/* again, with the TCP port taken by someone else meanwhile */
+	pthread_mutex_lock(&self->f->lock);
+	memset(self->f->tab, 0, sizeof(self->f->tab));
+	pthread_mutex_unlock(&self->f->lock);
+	fake_take(self->f, IPPROTO_TCP, ports[1]);
+	mk_call(&call, 5000);
+	EXPECT_EQ(-1, self->d->restore(self->state, &call, &self->gw, SESSION, &req, ports,
+				       &again));
+	EXPECT_STREQ("port-in-use", call.err.gw_code);
+	fake_count(self->f, SESSION, &mapped, &reserved);
+	EXPECT_EQ(0, mapped);	/* all or none */
+	EXPECT_TRUE(audit_matches(self->f));
+}
+
+/* A calling-home gateway is not dialled by a probe: it calls when it is
+ * back. */
+TEST_F(drv, probe_does_not_wait_for_a_call_home_gateway)
+{
+	struct cs_call call;
+	int64_t t0;
+
+	self->gw.rec.mode = RGM_GW_CALL_HOME;
+	self->gw.rec.endpoint[0] = 0;
+	ASSERT_EQ(0, start(_metadata, self));
+	mk_call(&call, 5000);
+	t0 = cs_now_ms();
+	EXPECT_EQ(0, self->d->probe(self->state, &call, &self->gw));
+	EXPECT_GT(200, cs_now_ms() - t0);
+	EXPECT_EQ(0, self->f->handshakes);
 }
 
 TEST_F(drv, idle_connection_is_closed_then_redialled)

@@ -286,6 +286,64 @@ TEST_F(db, gateway_add_get_list_del)
 	EXPECT_EQ(1, n_gateways(self->db));
 }
 
+/* The epoch a gateway last said survives a reopen (a confserver restart):
+ * a gateway that restarted meanwhile is still noticed. */
+TEST_F(db, gateway_epoch_is_remembered)
+{
+	struct rgm_db_gateway a = gw("gw-a", "homebox", RGM_GW_LISTEN, "gw-a.example.net:7443", PIN_A);
+	char old[17];
+
+	ASSERT_EQ(0, rgm_db_gateway_add(self->db, &a, self->msg, sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_gateway_swap_epoch(self->db, "gw-a", "0123456789abcdef", old,
+					       self->msg, sizeof(self->msg)));
+	EXPECT_STREQ("", old);
+	ASSERT_EQ(0, rgm_db_gateway_swap_epoch(self->db, "gw-a", "0123456789abcdef", old,
+					       self->msg, sizeof(self->msg)));
+	EXPECT_STREQ("0123456789abcdef", old);
+	rgm_db_close(self->db);
+	ASSERT_EQ(0, rgm_db_open(self->path, &self->db, self->msg, sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_gateway_swap_epoch(self->db, "gw-a", "fedcba9876543210", old,
+					       self->msg, sizeof(self->msg)));
+	EXPECT_STREQ("0123456789abcdef", old);
+	EXPECT_EQ(1, raw_int(self->path,
+			     "SELECT count(*) FROM gateways WHERE epoch = 'fedcba9876543210'"));
+
+	EXPECT_EQ(-EINVAL, rgm_db_gateway_swap_epoch(self->db, "gw-a", "FEDCBA9876543210", old,
+						     self->msg, sizeof(self->msg)));
+	EXPECT_NE(NULL, strstr(self->msg, "16 hex digits"));
+	EXPECT_EQ(-ENOENT, rgm_db_gateway_swap_epoch(self->db, "gw-x", "fedcba9876543210", old,
+						     self->msg, sizeof(self->msg)));
+	/* the schema refuses what the function would */
+	EXPECT_NE(0, raw_exec(self->path, "UPDATE gateways SET epoch = 'xyz'"));
+}
+
+/* A version 1 database (before the epoch) is migrated with its rows. */
+TEST_F(db, version_1_database_is_migrated_keeping_its_rows)
+{
+	struct rgm_db_gateway g;
+	char old[17];
+
+	rgm_db_close(self->db);
+	self->db = NULL;
+	unlink(self->path);
+	ASSERT_EQ(0, raw_exec(self->path, rgm_db_migrations[0].sql));
+	ASSERT_EQ(0, raw_exec(self->path,
+			      "CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL, "
+			      "name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;"
+			      "INSERT INTO schema_version VALUES (1, '0001_initial', 0);"
+			      "INSERT INTO gateways (id, type, mode, endpoint, pin, enrolled_at) "
+			      "VALUES ('gw-old', 'homebox', 'listen', 'old.example.net:7443', '"
+			      PIN_A "', 5)"));
+	ASSERT_EQ(0, rgm_db_open(self->path, &self->db, self->msg, sizeof(self->msg)))
+		TH_LOG("%s", self->msg);
+	EXPECT_EQ(rgm_db_n_migrations, raw_int(self->path, "SELECT max(version) FROM schema_version"));
+	ASSERT_EQ(0, rgm_db_gateway_get(self->db, "gw-old", &g, self->msg, sizeof(self->msg)));
+	EXPECT_STREQ("old.example.net:7443", g.endpoint);
+	ASSERT_EQ(0, rgm_db_gateway_swap_epoch(self->db, "gw-old", "0123456789abcdef", old,
+					       self->msg, sizeof(self->msg)));
+	EXPECT_STREQ("", old);
+}
+
 TEST_F(db, gateway_add_refuses_bad_values_and_writes_nothing)
 {
 	static const struct { const char *id, *type, *endpoint, *pin, *addr; int mode; } bad[] = {
@@ -426,6 +484,52 @@ TEST_F(db, appliance_binding_rule)
 	EXPECT_EQ(100, a.registered_at);
 	EXPECT_EQ(-ENOENT, rgm_db_appliance_refresh(self->db, "stb-9", 900, self->msg,
 						    sizeof(self->msg)));
+}
+
+/* What the keeper probes: the gateways with an active session, each once. */
+TEST_F(db, gateways_with_active_sessions)
+{
+	struct rgm_db_gateway g1 = gw("g1", "tc-1", RGM_GW_CALL_HOME, "", PIN_A);
+	struct rgm_db_gateway g2 = gw("g2", "tc-1", RGM_GW_LISTEN, "g2.example.net:7443", PIN_B);
+	struct rgm_db_session a, b, c;
+	struct rgm_db_gateway *l;
+	size_t n;
+
+	ASSERT_EQ(0, rgm_db_gateway_add(self->db, &g1, self->msg, sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_gateway_add(self->db, &g2, self->msg, sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-1", "g1", NULL, NULL, 1, NULL,
+					       self->msg, sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_appliance_register(self->db, "stb-2", "g2", NULL, NULL, 1, NULL,
+					       self->msg, sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_gateway_list_in_state(self->db, RGM_DB_ACTIVE, &l, &n, self->msg,
+						  sizeof(self->msg)));
+	EXPECT_EQ(0, n);
+	free(l);
+	ASSERT_EQ(0, rgm_db_session_create(self->db, "stb-1", "[]", 60, 1, &a, self->msg,
+					   sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_session_create(self->db, "stb-1", "[]", 60, 1, &b, self->msg,
+					   sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_session_create(self->db, "stb-2", "[]", 60, 1, &c, self->msg,
+					   sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_session_update(self->db, a.id, RGM_DB_ACTIVE, "[]", 0, 2, self->msg,
+					   sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_session_update(self->db, b.id, RGM_DB_ACTIVE, "[]", 0, 2, self->msg,
+					   sizeof(self->msg)));
+	ASSERT_EQ(0, rgm_db_gateway_list_in_state(self->db, RGM_DB_ACTIVE, &l, &n, self->msg,
+						  sizeof(self->msg)));
+	ASSERT_EQ(1, n);	/* g2's session is pending */
+	EXPECT_STREQ("g1", l[0].id);
+	free(l);
+	ASSERT_EQ(0, rgm_db_gateway_list_in_state(self->db, RGM_DB_PENDING, &l, &n, self->msg,
+						  sizeof(self->msg)));
+	ASSERT_EQ(1, n);
+	EXPECT_STREQ("g2", l[0].id);
+	free(l);
+	EXPECT_EQ(-EINVAL, rgm_db_gateway_list_in_state(self->db, 9, &l, &n, self->msg,
+							sizeof(self->msg)));
+	rgm_db_session_release(&a);
+	rgm_db_session_release(&b);
+	rgm_db_session_release(&c);
 }
 
 TEST_F(db, sessions)
