@@ -975,6 +975,7 @@ static void cs_restore_session(struct cs_service *s, const struct cs_gateway *gw
 	struct cs_configured out = { 0 };
 	struct cs_svc_call sc;
 	int64_t left = sess->updated_at + sess->lease - cs_now();
+	uint32_t lease;
 	char msg[256];
 
 	if (left <= 0) {
@@ -984,26 +985,36 @@ static void cs_restore_session(struct cs_service *s, const struct cs_gateway *gw
 	if (cs_session_request(sess, gw->rec.global_addr, (uint32_t)left, &req, ports, msg,
 			       sizeof(msg))) {
 		cs_result_error(&r, 500, "internal", "session %s: %s", sess->id, msg);
-	} else {
+		goto failed;
+	}
+	cs_call_init(&sc, s, CS_RESTORE_ACTOR);
+	if (drv->restore(state, &sc.call, gw, sess->id, &req, ports, &out)) {
+		cs_result_error(&r, cs_fail_status(sc.call.err.fail),
+				cs_fail_code(sc.call.err.fail), "%s", sc.call.err.msg);
+		goto failed;
+	}
+	/* the same ports; the lease runs from now */
+	lease = out.lease ? out.lease : req.lease;
+	if (cs_session_set(s, sess->id, RGM_DB_ACTIVE, NULL, lease, msg, sizeof(msg))) {
+		/* closed by its portal while we restored it: take it back */
+		cs_result_error(&r, 409, "conflict", "session %s: %s", sess->id, msg);
 		cs_call_init(&sc, s, CS_RESTORE_ACTOR);
-		if (drv->restore(state, &sc.call, gw, sess->id, &req, ports, &out))
-			cs_result_error(&r, cs_fail_status(sc.call.err.fail),
-					cs_fail_code(sc.call.err.fail), "%s", sc.call.err.msg);
+		if (drv->close(state, &sc.call, gw, sess->id))
+			cs_log(CS_LOG_ERR, "session %s: undoing its restore on %s failed: %s "
+			       "(its lease ends it)", sess->id, gw->rec.id, sc.call.err.msg);
+		goto out;
 	}
-	if (r.code) {
-		cs_session_set(s, sess->id, RGM_DB_FAILED, NULL, 0, msg, sizeof(msg));
-		cs_log(CS_LOG_WARN, "gateway %s: session %s not restored, now failed: %s",
-		       gw->rec.id, sess->id, r.msg);
-	} else {
-		/* the same ports; the lease runs from now */
-		r.status = 200;
-		cs_session_set(s, sess->id, RGM_DB_ACTIVE, NULL, out.lease ? out.lease : req.lease,
-			       msg, sizeof(msg));
-		cs_log(CS_LOG_INFO, "gateway %s: session %s restored (%u streams, lease %u s)",
-		       gw->rec.id, sess->id, req.n_streams, out.lease ? out.lease : req.lease);
-		extra = json_object_new_object();
-		cs_add(extra, "lease", json_object_new_int64(out.lease ? out.lease : req.lease));
-	}
+	r.status = 200;
+	cs_log(CS_LOG_INFO, "gateway %s: session %s restored (%u streams, lease %u s)",
+	       gw->rec.id, sess->id, req.n_streams, lease);
+	extra = json_object_new_object();
+	cs_add(extra, "lease", json_object_new_int64(lease));
+	goto out;
+failed:
+	cs_session_set(s, sess->id, RGM_DB_FAILED, NULL, 0, msg, sizeof(msg));
+	cs_log(CS_LOG_WARN, "gateway %s: session %s not restored, now failed: %s", gw->rec.id,
+	       sess->id, r.msg);
+out:
 	json_object_put(out.appliance_instructions);
 	cs_audit_request(s, CS_RESTORE_ACTOR, gw->rec.id, cmd, &r, extra);
 }
