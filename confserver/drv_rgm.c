@@ -23,6 +23,7 @@
 
 #include "confserver.h"
 #include "link.h"
+#include "rgm_proto.h"
 
 #define DRV_RGM_QUERY_ROUNDS	3	/* query-first: maps tried after a race */
 #define DRV_RGM_PROPOSE_ROUNDS	8	/* propose: proposals before giving up */
@@ -113,8 +114,8 @@ static enum cs_fail drv_rgm_classify(const char *code)
 static int drv_rgm_send(struct cs_link *l, struct cs_call *call, const struct cs_gateway *gw,
 			struct json_object *req, struct json_object **reply)
 {
-	struct json_object *rep = NULL, *v, *e;
-	const char *code = "?", *msg = "";
+	struct json_object *rep = NULL, *v;
+	const char *code, *msg;
 	unsigned int tries, wait_ms;
 	char op[16];
 	int ret;
@@ -135,17 +136,7 @@ static int drv_rgm_send(struct cs_link *l, struct cs_call *call, const struct cs
 			*reply = rep;
 			return 0;
 		}
-		code = "?";
-		msg = "";
-		if (json_object_object_get_ex(rep, "error", &e) &&
-		    json_object_is_type(e, json_type_object)) {
-			if (json_object_object_get_ex(e, "code", &v) &&
-			    json_object_is_type(v, json_type_string))
-				code = json_object_get_string(v);
-			if (json_object_object_get_ex(e, "message", &v) &&
-			    json_object_is_type(v, json_type_string))
-				msg = json_object_get_string(v);
-		}
+		rgm_proto_error_read(rep, &code, &msg);
 		/* rgmd's per-connection rate limit (a burst of callers on
 		 * one link): the request changed nothing, send it again a
 		 * little later if the deadline allows. */
@@ -762,11 +753,13 @@ err:
 	return NULL;
 }
 
-static int drv_rgm_configure(void *state, struct cs_call *call, const struct cs_gateway *gw,
-			     const char *session, const struct rgm_api_configure *req,
-			     struct cs_configured *out)
+/* Installs the session: on ports (restore), or on ports the strategy
+ * negotiates (NULL). */
+static int drv_rgm_install(struct drv_rgm *d, struct cs_call *call, const struct cs_gateway *gw,
+			   const char *session, const struct rgm_api_configure *req,
+			   const uint16_t *ports, struct cs_configured *out)
 {
-	struct drv_rgm *d = state;
+	struct drv_rgm_plan plan = { 0 };
 	struct cs_link_info info;
 	struct in_addr gaddr;
 	struct cs_link *l;
@@ -777,16 +770,20 @@ static int drv_rgm_configure(void *state, struct cs_call *call, const struct cs_
 	l = drv_rgm_prepare(d, call, gw, session, req, &info, &gaddr, &lease);
 	if (!l)
 		return -1;
+	if (ports) {
+		/* the ports it had, whatever the strategy: the media server
+		 * streams to those; port-in-use fails it */
+		memcpy(plan.port, ports, req->n_streams * sizeof(*ports));
+		ret = drv_rgm_map(d, l, call, gw, session, req, lease, gaddr, &plan, out);
+		goto out;
+	}
 	switch (gw->strategy) {
 	case CS_STRATEGY_PROPOSE:
 		ret = drv_rgm_propose(d, l, call, gw, session, req, lease, &info, gaddr, out);
 		break;
-	case CS_STRATEGY_GATEWAY_CHOOSES: {
-		struct drv_rgm_plan plan = { 0 };
-
+	case CS_STRATEGY_GATEWAY_CHOOSES:
 		ret = drv_rgm_map(d, l, call, gw, session, req, lease, gaddr, &plan, out);
 		break;
-	}
 	case CS_STRATEGY_RESERVE_COMMIT:
 		ret = drv_rgm_reserve_commit(d, l, call, gw, session, req, lease, gaddr, out);
 		break;
@@ -795,33 +792,23 @@ static int drv_rgm_configure(void *state, struct cs_call *call, const struct cs_
 		ret = drv_rgm_query_first(d, l, call, gw, session, req, lease, gaddr, out);
 		break;
 	}
+out:
 	cs_link_put(l);
 	return ret;
 }
 
-/* One map naming the ports the session had, whatever the strategy: the
- * media server streams to those. port-in-use (someone took one meanwhile)
- * fails it. */
+static int drv_rgm_configure(void *state, struct cs_call *call, const struct cs_gateway *gw,
+			     const char *session, const struct rgm_api_configure *req,
+			     struct cs_configured *out)
+{
+	return drv_rgm_install(state, call, gw, session, req, NULL, out);
+}
+
 static int drv_rgm_restore(void *state, struct cs_call *call, const struct cs_gateway *gw,
 			   const char *session, const struct rgm_api_configure *req,
 			   const uint16_t *ports, struct cs_configured *out)
 {
-	struct drv_rgm_plan plan = { 0 };
-	struct drv_rgm *d = state;
-	struct cs_link_info info;
-	struct in_addr gaddr;
-	struct cs_link *l;
-	uint32_t lease;
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	l = drv_rgm_prepare(d, call, gw, session, req, &info, &gaddr, &lease);
-	if (!l)
-		return -1;
-	memcpy(plan.port, ports, req->n_streams * sizeof(*ports));
-	ret = drv_rgm_map(d, l, call, gw, session, req, lease, gaddr, &plan, out);
-	cs_link_put(l);
-	return ret;
+	return drv_rgm_install(state, call, gw, session, req, ports, out);
 }
 
 static int drv_rgm_probe(void *state, struct cs_call *call, const struct cs_gateway *gw)

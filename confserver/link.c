@@ -31,6 +31,7 @@
 #include "confserver.h"
 #include "link.h"
 #include "rgm_frame.h"
+#include "rgm_proto.h"
 #include "rgm_tls.h"
 
 #define CS_LINK_READ_BUDGET	32	/* TLS records per wakeup */
@@ -612,17 +613,9 @@ static int cs_link_hello_reply(struct cs_link *l, struct json_object *o, const c
 	l->hello_res = strdup(text);
 	memset(&n, 0, sizeof(n));
 	if (!json_object_object_get_ex(o, "ok", &v) || !json_object_get_boolean(v)) {
-		const char *code = "?", *msg = "";
+		const char *code, *msg;
 
-		if (json_object_object_get_ex(o, "error", &e) &&
-		    json_object_is_type(e, json_type_object)) {
-			if (json_object_object_get_ex(e, "code", &v) &&
-			    json_object_is_type(v, json_type_string))
-				code = json_object_get_string(v);
-			if (json_object_object_get_ex(e, "message", &v) &&
-			    json_object_is_type(v, json_type_string))
-				msg = json_object_get_string(v);
-		}
+		rgm_proto_error_read(o, &code, &msg);
 		cs_link_lost(l, CS_FAIL_REFUSED, false, "gateway %s refused hello: %s: %.120s",
 			     l->gw.id, code, msg);
 		return -1;

@@ -75,6 +75,14 @@ void cs_result_error(struct cs_result *r, unsigned int status, const char *code,
 	va_end(ap);
 }
 
+/* A driver call's failure, with the gateway's error code when it sent one. */
+static void cs_result_call(struct cs_result *r, const struct cs_error *e)
+{
+	cs_result_error(r, cs_fail_status(e->fail), cs_fail_code(e->fail), "%s%s%s%s",
+			e->msg[0] ? e->msg : "the gateway driver failed",
+			e->gw_code[0] ? " (" : "", e->gw_code, e->gw_code[0] ? ")" : "");
+}
+
 static void cs_result_ok(struct cs_result *r, unsigned int status, struct json_object *body)
 {
 	if (!body) {
@@ -417,9 +425,7 @@ void cs_service_configure(struct cs_service *s, const char *actor,
 		const struct cs_error *e = &sc.call.err;
 
 		cs_session_set(s, sess.id, RGM_DB_FAILED, NULL, 0, msg, sizeof(msg));
-		cs_result_error(r, cs_fail_status(e->fail), cs_fail_code(e->fail), "%s%s%s%s",
-				e->msg[0] ? e->msg : "the gateway driver failed",
-				e->gw_code[0] ? " (" : "", e->gw_code, e->gw_code[0] ? ")" : "");
+		cs_result_call(r, e);
 		goto out;
 	}
 	if (out.n_streams != req->n_streams) {
@@ -552,8 +558,7 @@ void cs_service_renew(struct cs_service *s, const char *actor, const struct rgm_
 		/* the gateway no longer has it: its lease ran out */
 		if (e->fail == CS_FAIL_NO_SESSION)
 			cs_session_set(s, sess.id, RGM_DB_CLOSED, NULL, 0, msg, sizeof(msg));
-		cs_result_error(r, cs_fail_status(e->fail), cs_fail_code(e->fail), "%s",
-				e->msg[0] ? e->msg : "the gateway driver failed");
+		cs_result_call(r, e);
 		goto out;
 	}
 	if (cs_session_set(s, sess.id, RGM_DB_ACTIVE, NULL, req->lease, msg, sizeof(msg))) {
@@ -589,10 +594,7 @@ void cs_service_close(struct cs_service *s, const char *actor,
 	/* a gateway without the session has closed it already: same outcome */
 	if (drv->close(state, &sc.call, &gw, sess.id) &&
 	    sc.call.err.fail != CS_FAIL_NO_SESSION) {
-		const struct cs_error *e = &sc.call.err;
-
-		cs_result_error(r, cs_fail_status(e->fail), cs_fail_code(e->fail), "%s",
-				e->msg[0] ? e->msg : "the gateway driver failed");
+		cs_result_call(r, &sc.call.err);
 		goto out;
 	}
 	if (cs_session_set(s, sess.id, RGM_DB_CLOSED, NULL, 0, msg, sizeof(msg))) {
@@ -989,8 +991,7 @@ static void cs_restore_session(struct cs_service *s, const struct cs_gateway *gw
 	}
 	cs_call_init(&sc, s, CS_RESTORE_ACTOR);
 	if (drv->restore(state, &sc.call, gw, sess->id, &req, ports, &out)) {
-		cs_result_error(&r, cs_fail_status(sc.call.err.fail),
-				cs_fail_code(sc.call.err.fail), "%s", sc.call.err.msg);
+		cs_result_call(&r, &sc.call.err);
 		goto failed;
 	}
 	/* the same ports; the lease runs from now */

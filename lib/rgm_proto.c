@@ -612,6 +612,21 @@ struct json_object *rgm_proto_reply_new(uint32_t id)
 	return o;
 }
 
+void rgm_proto_error_read(struct json_object *reply, const char **code, const char **msg)
+{
+	struct json_object *e, *v;
+
+	*code = "?";
+	*msg = "";
+	if (!json_object_object_get_ex(reply, "error", &e) ||
+	    !json_object_is_type(e, json_type_object))
+		return;
+	if (json_object_object_get_ex(e, "code", &v) && json_object_is_type(v, json_type_string))
+		*code = json_object_get_string(v);
+	if (json_object_object_get_ex(e, "message", &v) && json_object_is_type(v, json_type_string))
+		*msg = json_object_get_string(v);
+}
+
 struct json_object *rgm_proto_error_new(const struct rgm_proto_error *err)
 {
 	struct json_object *o = json_object_new_object();

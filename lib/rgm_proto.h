@@ -121,6 +121,10 @@ struct json_object *rgm_proto_mapping_new(const struct rgm_mapping *m);
 /* Adds key = val to o, taking val; -1 (val freed) on failure. */
 int rgm_proto_add(struct json_object *o, const char *key, struct json_object *val);
 
+/* What an error reply says: its error.code ("?" when missing) and
+ * error.message ("" when missing); both point into reply. */
+void rgm_proto_error_read(struct json_object *reply, const char **code, const char **msg);
+
 /* Serializes o and drops the reference: a malloc'd NUL-terminated payload,
  * its length (without the NUL) in *len, or NULL when out of memory. */
 char *rgm_proto_finish(struct json_object *o, size_t *len);

@@ -1523,6 +1523,19 @@ TEST_F(drv, idle_connection_is_closed_then_redialled)
 	EXPECT_EQ(2, self->f->handshakes);
 }
 
+/* The driver with call-home on 127.0.0.1:port and gw-a a calling-home
+ * gateway (known by its pin). */
+static int start_call_home(struct __test_metadata *_metadata, FIXTURE_DATA(drv) *self,
+			   uint16_t port)
+{
+	snprintf(self->listen, sizeof(self->listen), "127.0.0.1:%u", port);
+	self->env.callhome_listen = self->listen;
+	self->gw.rec.mode = RGM_GW_CALL_HOME;
+	self->gw.rec.endpoint[0] = 0;
+	home_gw = self->gw.rec;
+	return start(_metadata, self);
+}
+
 TEST_F(drv, call_home_gateway_is_found_by_pin)
 {
 	struct rgm_api_configure req;
@@ -1531,12 +1544,7 @@ TEST_F(drv, call_home_gateway_is_found_by_pin)
 	struct fake *home;
 	int64_t t0;
 
-	snprintf(self->listen, sizeof(self->listen), "127.0.0.1:%u", free_port());
-	self->env.callhome_listen = self->listen;
-	self->gw.rec.mode = RGM_GW_CALL_HOME;
-	self->gw.rec.endpoint[0] = 0;
-	home_gw = self->gw.rec;
-	ASSERT_EQ(0, start(_metadata, self));
+	ASSERT_EQ(0, start_call_home(_metadata, self, free_port()));
 
 	/* not called yet */
 	mk_req(&req);
@@ -1583,12 +1591,7 @@ TEST_F(drv, call_home_silent_strangers_time_out_and_let_the_gateway_in)
 	uint16_t port = free_port();
 	int64_t t0, took;
 
-	snprintf(self->listen, sizeof(self->listen), "127.0.0.1:%u", port);
-	self->env.callhome_listen = self->listen;
-	self->gw.rec.mode = RGM_GW_CALL_HOME;
-	self->gw.rec.endpoint[0] = 0;
-	home_gw = self->gw.rec;
-	ASSERT_EQ(0, start(_metadata, self));
+	ASSERT_EQ(0, start_call_home(_metadata, self, port));
 
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1637,12 +1640,7 @@ TEST_F(drv, call_home_with_unknown_pin_is_refused)
 	struct cs_call call;
 	struct fake *home;
 
-	snprintf(self->listen, sizeof(self->listen), "127.0.0.1:%u", free_port());
-	self->env.callhome_listen = self->listen;
-	self->gw.rec.mode = RGM_GW_CALL_HOME;
-	self->gw.rec.endpoint[0] = 0;
-	home_gw = self->gw.rec;
-	ASSERT_EQ(0, start(_metadata, self));
+	ASSERT_EQ(0, start_call_home(_metadata, self, free_port()));
 	home = fake_new("gw2", self->listen);	/* a key nobody enrolled */
 	ASSERT_NE(NULL, home);
 	fake_start(home);
