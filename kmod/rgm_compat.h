@@ -17,15 +17,6 @@
 #endif
 
 /*
- * NL_SET_ERR_MSG_FMT_MOD() appeared in 6.2; 6.1 only has static extack
- * strings. rgm uses static strings that name the attribute everywhere, so
- * one macro serves both.
- */
-#define RGM_ERR_ATTR(extack, attr, msg) \
-	NL_SET_ERR_MSG_ATTR(extack, attr, "rgm: " msg)
-#define RGM_ERR(extack, msg) NL_SET_ERR_MSG(extack, "rgm: " msg)
-
-/*
  * Listening to the events group needs CAP_NET_ADMIN where the kernel can
  * say so (GENL_MCAST_CAP_NET_ADMIN, 6.1.y stable and 6.7+).
  */

@@ -46,7 +46,7 @@ static int rgm_ct_is_dead(struct nf_conn *ct, void *data)
 	rcu_read_lock();
 	m = rgm_table_lookup(rn, orig->dst.protonum, orig->dst.u3.ip,
 			     orig->dst.u.all);
-	if (m && READ_ONCE(m->dead) && reply->src.u3.ip == m->laddr &&
+	if (m && rgm_table_is_dead(m) && reply->src.u3.ip == m->laddr &&
 	    reply->src.u.all == m->lport)
 		kill = 1;
 	rcu_read_unlock();

@@ -13,7 +13,7 @@
  * anyway; a mapping may live up to one second past its lease.
  */
 #include "rgm_expiry.h"
-#include "rgm_table.h"
+#include "rgm_mapping.h"
 
 static void rgm_expiry_work(struct work_struct *work)
 {
@@ -28,10 +28,10 @@ static void rgm_expiry_work(struct work_struct *work)
 	if (rn->dying)
 		goto out;
 
-	idr_for_each_entry(&rn->ids, m, id)
+	rgm_table_for_each(rn, m, id)
 		if (!time_before(now, m->expires))
 			list_add_tail(&m->gone, &doomed);
-	rgm_table_remove(rn, &doomed, RGM_REASON_EXPIRED);
+	rgm_mapping_remove(rn, &doomed, RGM_REASON_EXPIRED);
 
 	rgm_expiry_arm(rn);
 out:

@@ -94,7 +94,7 @@ static bool rgm_hooks_managed(const struct rgm_net *rn,
 static unsigned int rgm_nat_hook(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
-	struct rgm_net *rn = rgm_pernet(state->net);
+	struct rgm_net *rn = priv;
 	const struct nf_conntrack_tuple *orig;
 	struct nf_nat_range2 range = {};
 	enum ip_conntrack_info ctinfo;
@@ -112,7 +112,7 @@ static unsigned int rgm_nat_hook(void *priv, struct sk_buff *skb,
 
 	m = rgm_table_lookup(rn, orig->dst.protonum, orig->dst.u3.ip,
 			     orig->dst.u.all);
-	if (!m || READ_ONCE(m->dead)) {
+	if (!m || rgm_table_is_dead(m)) {
 		rgm_stats_inc(rn, drop_no_mapping);
 		return NF_DROP;
 	}
@@ -168,7 +168,7 @@ static unsigned int rgm_pkt_untracked(struct rgm_net *rn, struct sk_buff *skb)
 static unsigned int rgm_pkt_hook(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
-	struct rgm_net *rn = rgm_pernet(state->net);
+	struct rgm_net *rn = priv;
 	const struct nf_conntrack_tuple *orig, *reply;
 	enum ip_conntrack_info ctinfo;
 	struct rgm_mapping *m;
@@ -192,7 +192,7 @@ static unsigned int rgm_pkt_hook(void *priv, struct sk_buff *skb,
 	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
 	m = rgm_table_lookup(rn, orig->dst.protonum, orig->dst.u3.ip,
 			     orig->dst.u.all);
-	if (!m || READ_ONCE(m->dead) || reply->src.u3.ip != m->laddr ||
+	if (!m || rgm_table_is_dead(m) || reply->src.u3.ip != m->laddr ||
 	    reply->src.u.all != m->lport) {
 		rgm_stats_inc(rn, drop_no_mapping);
 		return NF_DROP;
@@ -215,6 +215,11 @@ static unsigned int rgm_pkt_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * Templates: each namespace registers its own copies (rgm_net.nat_ops,
+ * .pkt_ops) with priv pointing at its rgm_net, so the packet path finds its
+ * state without a per-packet namespace lookup.
+ */
 static const struct nf_hook_ops rgm_nat_ops = {
 	.hook = rgm_nat_hook,
 	.pf = NFPROTO_IPV4,
@@ -229,21 +234,26 @@ static const struct nf_hook_ops rgm_pkt_ops = {
 	.priority = NF_IP_PRI_NAT_DST + 1,
 };
 
-/* Caller holds a conntrack reference for IPv4 in @net (nf_ct_netns_get). */
-int rgm_hooks_register(struct net *net)
+/* Caller holds a conntrack reference for IPv4 in rn->net (nf_ct_netns_get). */
+int rgm_hooks_register(struct rgm_net *rn)
 {
 	int err;
 
-	err = nf_nat_ipv4_register_fn(net, &rgm_nat_ops);
+	rn->nat_ops = rgm_nat_ops;
+	rn->nat_ops.priv = rn;
+	rn->pkt_ops = rgm_pkt_ops;
+	rn->pkt_ops.priv = rn;
+
+	err = nf_nat_ipv4_register_fn(rn->net, &rn->nat_ops);
 	if (err)
 		return err;
-	err = nf_register_net_hook(net, &rgm_pkt_ops);
+	err = nf_register_net_hook(rn->net, &rn->pkt_ops);
 	if (err)
 		goto err_nat;
 	return 0;
 
 err_nat:
-	nf_nat_ipv4_unregister_fn(net, &rgm_nat_ops);
+	nf_nat_ipv4_unregister_fn(rn->net, &rn->nat_ops);
 	return err;
 }
 
@@ -251,8 +261,8 @@ err_nat:
  * The hooks may still be running on other CPUs when this returns: callers
  * wait for an RCU grace period before freeing what they use.
  */
-void rgm_hooks_unregister(struct net *net)
+void rgm_hooks_unregister(struct rgm_net *rn)
 {
-	nf_unregister_net_hook(net, &rgm_pkt_ops);
-	nf_nat_ipv4_unregister_fn(net, &rgm_nat_ops);
+	nf_unregister_net_hook(rn->net, &rn->pkt_ops);
+	nf_nat_ipv4_unregister_fn(rn->net, &rn->nat_ops);
 }

@@ -5,9 +5,9 @@
 #ifndef _RGM_HOOKS_H
 #define _RGM_HOOKS_H
 
-#include <net/net_namespace.h>
+#include "rgm_pernet.h"
 
-int rgm_hooks_register(struct net *net);
-void rgm_hooks_unregister(struct net *net);
+int rgm_hooks_register(struct rgm_net *rn);
+void rgm_hooks_unregister(struct rgm_net *rn);
 
 #endif /* _RGM_HOOKS_H */

@@ -8,14 +8,18 @@
  * takes is rejected as unknown, and the policies fix every attribute's type
  * and length, the nesting, and the flag bits (NLA_POLICY_MASK).
  *
- * Value ranges are checked by the rgm_nl_v_*() functions right after the
- * policy, from the rgm_nl_*_checks tables, not by the policy itself:
+ * Value ranges are checked in plain C right after the policy, by
+ * rgm_nl_check_top(), rgm_nl_check_mapping() and rgm_nl_check_config(),
+ * not by the policy itself:
  * - the UAPI promises EINVAL for a value out of range, but the policy's
  *   NLA_POLICY_RANGE fails with ERANGE, which the UAPI keeps for a global
  *   port outside the managed range;
  * - NLA_POLICY_VALIDATE_FN on an integer attribute makes 6.1 WARN when the
  *   attribute has a bad length: the extack policy report then reads the
  *   function pointer as a range (nla_get_range_unsigned()).
+ *
+ * Removals reach the events group through the notifier this file sets in
+ * rgm_mapping.c, which sits below it and does not call up.
  *
  * Writers take rgm_net.lock; the family runs with parallel_ops, so the
  * genl mutex does not serialise rgm with every other family, and a slow
@@ -28,6 +32,7 @@
 #include <net/sock.h>
 #include "rgm_compat.h"
 #include "rgm_expiry.h"
+#include "rgm_mapping.h"
 #include "rgm_netlink.h"
 #include "rgm_pernet.h"
 #include "rgm_table.h"
@@ -38,106 +43,116 @@ static struct genl_family rgm_genl_family;
 #define RGM_NL_REQUIRE(extack, nest, tb, type) ({			\
 	int __miss = NL_REQ_ATTR_CHECK(extack, nest, tb, type);		\
 	if (__miss)							\
-		RGM_ERR(extack, #type " is required");			\
+		NL_SET_ERR_MSG(extack, #type " is required");		\
 	__miss;								\
 })
 
-/* A policy validation function failing with EINVAL and a named message. */
-#define RGM_NL_VALIDATOR(name, type, get, ok, msg)			\
-static int name(const struct nlattr *attr,				\
-		struct netlink_ext_ack *extack)				\
-{									\
-	type v = get(attr);						\
-									\
-	if (ok)								\
-		return 0;						\
-	RGM_ERR_ATTR(extack, attr, msg);				\
-	return -EINVAL;							\
+/*
+ * Value checks the policies leave out (see the top of the file for why).
+ * Each names the attribute and fails with EINVAL, as the UAPI says.
+ */
+#define RGM_NL_BAD_VALUE(extack, attr, msg) ({				\
+	NL_SET_ERR_MSG_ATTR(extack, attr, msg);				\
+	-EINVAL;							\
+})
+
+static bool rgm_nl_is_l4(const struct nlattr *attr)
+{
+	u8 proto = nla_get_u8(attr);
+
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
 }
 
-#define RGM_NL_IS_L4(v) ((v) == IPPROTO_TCP || (v) == IPPROTO_UDP)
-
-RGM_NL_VALIDATOR(rgm_nl_v_map_proto, u8, nla_get_u8, RGM_NL_IS_L4(v),
-		 "RGM_MAP_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP")
-RGM_NL_VALIDATOR(rgm_nl_v_proto, u8, nla_get_u8, RGM_NL_IS_L4(v),
-		 "RGM_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP")
-RGM_NL_VALIDATOR(rgm_nl_v_stream, u8, nla_get_u8, v <= RGM_STREAM_MAX,
-		 "RGM_MAP_A_STREAM is not a known stream type")
-RGM_NL_VALIDATOR(rgm_nl_v_server_port, u16, nla_get_u16, v != 0,
-		 "RGM_MAP_A_SERVER_PORT must be 1..65535")
-RGM_NL_VALIDATOR(rgm_nl_v_global_port, u16, nla_get_u16, v != 0,
-		 "RGM_MAP_A_GLOBAL_PORT must be 1..65535")
-RGM_NL_VALIDATOR(rgm_nl_v_local_port, u16, nla_get_u16, v != 0,
-		 "RGM_MAP_A_LOCAL_PORT must be 1..65535")
-RGM_NL_VALIDATOR(rgm_nl_v_map_lease, u32, nla_get_u32,
-		 v >= 1 && v <= RGM_LEASE_LIMIT,
-		 "RGM_MAP_A_LEASE must be 1..RGM_LEASE_LIMIT")
-RGM_NL_VALIDATOR(rgm_nl_v_lease, u32, nla_get_u32,
-		 v >= 1 && v <= RGM_LEASE_LIMIT,
-		 "RGM_A_LEASE must be 1..RGM_LEASE_LIMIT")
-RGM_NL_VALIDATOR(rgm_nl_v_id, u32, nla_get_u32, v != 0 && v <= INT_MAX,
-		 "RGM_A_MAP_ID is not a valid mapping id")
-RGM_NL_VALIDATOR(rgm_nl_v_count, u32, nla_get_u32,
-		 v >= 1 && v <= RGM_PORTS_MAX,
-		 "RGM_A_COUNT must be 1..RGM_PORTS_MAX")
-RGM_NL_VALIDATOR(rgm_nl_v_port_min, u16, nla_get_u16, v != 0,
-		 "RGM_CFG_A_PORT_MIN must be 1..65535")
-RGM_NL_VALIDATOR(rgm_nl_v_port_max, u16, nla_get_u16, v != 0,
-		 "RGM_CFG_A_PORT_MAX must be 1..65535")
-RGM_NL_VALIDATOR(rgm_nl_v_max_mappings, u32, nla_get_u32,
-		 v >= 1 && v <= RGM_MAX_MAPPINGS_LIMIT,
-		 "RGM_CFG_A_MAX_MAPPINGS must be 1..RGM_MAX_MAPPINGS_LIMIT")
-RGM_NL_VALIDATOR(rgm_nl_v_lease_max, u32, nla_get_u32,
-		 v >= 1 && v <= RGM_LEASE_LIMIT,
-		 "RGM_CFG_A_LEASE_MAX must be 1..RGM_LEASE_LIMIT")
-
-struct rgm_nl_check {
-	int type;
-	int (*fn)(const struct nlattr *attr, struct netlink_ext_ack *extack);
-};
-
-static const struct rgm_nl_check rgm_nl_map_checks[] = {
-	{ RGM_MAP_A_PROTO, rgm_nl_v_map_proto },
-	{ RGM_MAP_A_STREAM, rgm_nl_v_stream },
-	{ RGM_MAP_A_SERVER_PORT, rgm_nl_v_server_port },
-	{ RGM_MAP_A_GLOBAL_PORT, rgm_nl_v_global_port },
-	{ RGM_MAP_A_LOCAL_PORT, rgm_nl_v_local_port },
-	{ RGM_MAP_A_LEASE, rgm_nl_v_map_lease },
-};
-
-static const struct rgm_nl_check rgm_nl_top_checks[] = {
-	{ RGM_A_MAP_ID, rgm_nl_v_id },
-	{ RGM_A_LEASE, rgm_nl_v_lease },
-	{ RGM_A_PROTO, rgm_nl_v_proto },
-	{ RGM_A_COUNT, rgm_nl_v_count },
-};
-
-static const struct rgm_nl_check rgm_nl_cfg_checks[] = {
-	{ RGM_CFG_A_PORT_MIN, rgm_nl_v_port_min },
-	{ RGM_CFG_A_PORT_MAX, rgm_nl_v_port_max },
-	{ RGM_CFG_A_MAX_MAPPINGS, rgm_nl_v_max_mappings },
-	{ RGM_CFG_A_LEASE_MAX, rgm_nl_v_lease_max },
-};
-
-/* Runs the range checks of @checks on the attributes present in @tb. */
-static int rgm_nl_check(struct nlattr **tb, const struct rgm_nl_check *checks,
-			unsigned int n, struct netlink_ext_ack *extack)
+static bool rgm_nl_u32_in(const struct nlattr *attr, u32 min, u32 max)
 {
-	unsigned int i;
-	int err;
+	u32 v = nla_get_u32(attr);
 
-	for (i = 0; i < n; i++) {
-		if (!tb[checks[i].type])
-			continue;
-		err = checks[i].fn(tb[checks[i].type], extack);
-		if (err)
-			return err;
-	}
+	return v >= min && v <= max;
+}
+
+/* A mapping's attributes, in MAP_ADD and in RGM_A_KEY. */
+static int rgm_nl_check_mapping(struct nlattr **tb,
+				struct netlink_ext_ack *extack)
+{
+	struct nlattr *a;
+
+	a = tb[RGM_MAP_A_PROTO];
+	if (a && !rgm_nl_is_l4(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP");
+	a = tb[RGM_MAP_A_STREAM];
+	if (a && nla_get_u8(a) > RGM_STREAM_MAX)
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_STREAM is not a known stream type");
+	a = tb[RGM_MAP_A_SERVER_PORT];
+	if (a && !nla_get_u16(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_SERVER_PORT must be 1..65535");
+	a = tb[RGM_MAP_A_GLOBAL_PORT];
+	if (a && !nla_get_u16(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_GLOBAL_PORT must be 1..65535");
+	a = tb[RGM_MAP_A_LOCAL_PORT];
+	if (a && !nla_get_u16(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_LOCAL_PORT must be 1..65535");
+	a = tb[RGM_MAP_A_LEASE];
+	if (a && !rgm_nl_u32_in(a, 1, RGM_LEASE_LIMIT))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_LEASE must be 1..RGM_LEASE_LIMIT");
+	return 0;
+}
+
+/* The top level attributes of every command. */
+static int rgm_nl_check_top(struct nlattr **tb, struct netlink_ext_ack *extack)
+{
+	struct nlattr *a;
+
+	a = tb[RGM_A_MAP_ID];
+	if (a && !rgm_nl_u32_in(a, 1, INT_MAX))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_A_MAP_ID is not a valid mapping id");
+	a = tb[RGM_A_LEASE];
+	if (a && !rgm_nl_u32_in(a, 1, RGM_LEASE_LIMIT))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_A_LEASE must be 1..RGM_LEASE_LIMIT");
+	a = tb[RGM_A_PROTO];
+	if (a && !rgm_nl_is_l4(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP");
+	a = tb[RGM_A_COUNT];
+	if (a && !rgm_nl_u32_in(a, 1, RGM_PORTS_MAX))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_A_COUNT must be 1..RGM_PORTS_MAX");
+	return 0;
+}
+
+static int rgm_nl_check_config(struct nlattr **tb,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *a;
+
+	a = tb[RGM_CFG_A_PORT_MIN];
+	if (a && !nla_get_u16(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_CFG_A_PORT_MIN must be 1..65535");
+	a = tb[RGM_CFG_A_PORT_MAX];
+	if (a && !nla_get_u16(a))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_CFG_A_PORT_MAX must be 1..65535");
+	a = tb[RGM_CFG_A_MAX_MAPPINGS];
+	if (a && !rgm_nl_u32_in(a, 1, RGM_MAX_MAPPINGS_LIMIT))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_CFG_A_MAX_MAPPINGS must be 1..RGM_MAX_MAPPINGS_LIMIT");
+	a = tb[RGM_CFG_A_LEASE_MAX];
+	if (a && !rgm_nl_u32_in(a, 1, RGM_LEASE_LIMIT))
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_CFG_A_LEASE_MAX must be 1..RGM_LEASE_LIMIT");
 	return 0;
 }
 
 #define RGM_NL_OUTPUT_ONLY(attr) \
-	[attr] = { .type = NLA_REJECT, .reject_message = "rgm: " #attr " is output only" }
+	[attr] = { .type = NLA_REJECT, .reject_message = #attr " is output only" }
 
 /* A mapping as MAP_ADD takes it. */
 static const struct nla_policy rgm_map_policy[RGM_MAP_A_MAX + 1] = {
@@ -283,8 +298,8 @@ static int rgm_nl_put_mapping(struct sk_buff *skb, int attrtype,
  * effort: a listener that loses one (ENOMEM, full socket) learns it from
  * the socket's ENOBUFS and can dump the table.
  */
-void rgm_nl_notify(struct rgm_net *rn, const struct rgm_mapping *m, u8 cmd,
-		   u8 reason)
+static void rgm_nl_notify(struct rgm_net *rn, const struct rgm_mapping *m,
+			  u8 cmd, u8 reason, gfp_t gfp)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -293,8 +308,7 @@ void rgm_nl_notify(struct rgm_net *rn, const struct rgm_mapping *m, u8 cmd,
 
 	if (!genl_has_listeners(&rgm_genl_family, rn->net, 0))
 		return;
-	skb = genlmsg_new(rgm_nl_mapping_size() + nla_total_size(1),
-			  GFP_KERNEL);
+	skb = genlmsg_new(rgm_nl_mapping_size() + nla_total_size(1), gfp);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &rgm_genl_family, 0, cmd);
@@ -305,12 +319,22 @@ void rgm_nl_notify(struct rgm_net *rn, const struct rgm_mapping *m, u8 cmd,
 	if (cmd == RGM_CMD_MAP_GONE && nla_put_u8(skb, RGM_A_REASON, reason))
 		goto err;
 	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&rgm_genl_family, rn->net, skb, 0, 0,
-				GFP_KERNEL);
+	genlmsg_multicast_netns(&rgm_genl_family, rn->net, skb, 0, 0, gfp);
 	return;
 err:
 	nlmsg_free(skb);
 }
+
+/* rgm_mapping.c calls this inside an RCU read section: no sleeping. */
+static void rgm_nl_mapping_gone(struct rgm_net *rn,
+				const struct rgm_mapping *m, u8 reason)
+{
+	rgm_nl_notify(rn, m, RGM_CMD_MAP_GONE, reason, GFP_ATOMIC);
+}
+
+static const struct rgm_mapping_notifier rgm_nl_notifier = {
+	.gone = rgm_nl_mapping_gone,
+};
 
 /* Fills @m from one RGM_A_MAPPING of MAP_ADD, checked against the config. */
 static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
@@ -325,8 +349,7 @@ static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 
 	err = nla_parse_nested(tb, RGM_MAP_A_MAX, nla, rgm_map_policy, extack);
 	if (!err)
-		err = rgm_nl_check(tb, rgm_nl_map_checks,
-				   ARRAY_SIZE(rgm_nl_map_checks), extack);
+		err = rgm_nl_check_mapping(tb, extack);
 	if (err)
 		return err;
 	if (RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_PROTO) ||
@@ -344,8 +367,8 @@ static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 		stream = m->key.proto == IPPROTO_TCP ? RGM_STREAM_TCP :
 						       RGM_STREAM_UDP;
 	if ((stream == RGM_STREAM_TCP) != (m->key.proto == IPPROTO_TCP)) {
-		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_STREAM],
-			     "RGM_MAP_A_STREAM does not fit RGM_MAP_A_PROTO");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_STREAM],
+				    "RGM_MAP_A_STREAM does not fit RGM_MAP_A_PROTO");
 		return -EINVAL;
 	}
 	m->stream = stream;
@@ -354,8 +377,8 @@ static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 		m->saddr = nla_get_in_addr(tb[RGM_MAP_A_SERVER_ADDR]);
 		/* 0.0.0.0 is "any", as an absent attribute. */
 		if (m->saddr && !rgm_nl_unicast(m->saddr)) {
-			RGM_ERR_ATTR(extack, tb[RGM_MAP_A_SERVER_ADDR],
-				     "RGM_MAP_A_SERVER_ADDR must be a unicast address");
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_SERVER_ADDR],
+					    "RGM_MAP_A_SERVER_ADDR must be a unicast address");
 			return -EINVAL;
 		}
 	}
@@ -364,29 +387,29 @@ static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 
 	m->key.gaddr = nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]);
 	if (!rgm_config_has_addr(cfg, m->key.gaddr)) {
-		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR],
-			     "RGM_MAP_A_GLOBAL_ADDR is not a configured global address");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR],
+				    "RGM_MAP_A_GLOBAL_ADDR is not a configured global address");
 		return -EADDRNOTAVAIL;
 	}
 	m->key.gport = htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT]));
 	if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
-		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_GLOBAL_PORT],
-			     "RGM_MAP_A_GLOBAL_PORT is outside the managed port range");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_PORT],
+				    "RGM_MAP_A_GLOBAL_PORT is outside the managed port range");
 		return -ERANGE;
 	}
 
 	m->laddr = nla_get_in_addr(tb[RGM_MAP_A_LOCAL_ADDR]);
 	if (!rgm_nl_unicast(m->laddr) || rgm_config_has_addr(cfg, m->laddr)) {
-		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_LOCAL_ADDR],
-			     "RGM_MAP_A_LOCAL_ADDR must be a unicast address, not a global one");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_LOCAL_ADDR],
+				    "RGM_MAP_A_LOCAL_ADDR must be a unicast address, not a global one");
 		return -EINVAL;
 	}
 	m->lport = htons(nla_get_u16(tb[RGM_MAP_A_LOCAL_PORT]));
 
 	lease = nla_get_u32(tb[RGM_MAP_A_LEASE]);
 	if (lease > cfg->lease_max) {
-		RGM_ERR_ATTR(extack, tb[RGM_MAP_A_LEASE],
-			     "RGM_MAP_A_LEASE exceeds the configured lease maximum");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_LEASE],
+				    "RGM_MAP_A_LEASE exceeds the configured lease maximum");
 		return -EINVAL;
 	}
 	rgm_mapping_set_lease(m, lease);
@@ -413,18 +436,18 @@ static int rgm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	nla_for_each_nested(nla, list, rem) {
 		if (nla_type(nla) != RGM_A_MAPPING) {
-			RGM_ERR_ATTR(extack, nla,
-				     "RGM_A_MAPPINGS may only hold RGM_A_MAPPING");
+			NL_SET_ERR_MSG_ATTR(extack, nla,
+					    "RGM_A_MAPPINGS may only hold RGM_A_MAPPING");
 			return -EINVAL;
 		}
 		if (++n > RGM_BATCH_MAX) {
-			RGM_ERR_ATTR(extack, list,
-				     "RGM_A_MAPPINGS holds more than RGM_BATCH_MAX mappings");
+			NL_SET_ERR_MSG_ATTR(extack, list,
+					    "RGM_A_MAPPINGS holds more than RGM_BATCH_MAX mappings");
 			return -EINVAL;
 		}
 	}
 	if (!n) {
-		RGM_ERR_ATTR(extack, list, "RGM_A_MAPPINGS is empty");
+		NL_SET_ERR_MSG_ATTR(extack, list, "RGM_A_MAPPINGS is empty");
 		return -EINVAL;
 	}
 
@@ -462,24 +485,24 @@ static int rgm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 			goto out_unlock;
 		for (j = 0; j < i; j++) {
 			if (!memcmp(&maps[j]->key, &m->key, sizeof(m->key))) {
-				RGM_ERR_ATTR(extack, nla,
-					     "RGM_A_MAPPING repeats the key of an earlier one in the batch");
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "RGM_A_MAPPING repeats the key of an earlier one in the batch");
 				err = -EEXIST;
 				goto out_unlock;
 			}
 		}
 		if (rgm_table_lookup_locked(rn, m->key.proto, m->key.gaddr,
 					    m->key.gport)) {
-			RGM_ERR_ATTR(extack, nla,
-				     "RGM_A_MAPPING: proto, global address and port are already mapped");
+			NL_SET_ERR_MSG_ATTR(extack, nla,
+					    "RGM_A_MAPPING: proto, global address and port are already mapped");
 			err = -EEXIST;
 			goto out_unlock;
 		}
 		i++;
 	}
 	if (rn->count + n > rgm_config_locked(rn)->max_mappings) {
-		RGM_ERR_ATTR(extack, list,
-			     "RGM_A_MAPPINGS would exceed the mapping limit");
+		NL_SET_ERR_MSG_ATTR(extack, list,
+				    "RGM_A_MAPPINGS would exceed the mapping limit");
 		err = -ENOSPC;
 		goto out_unlock;
 	}
@@ -503,7 +526,7 @@ static int rgm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 
 	for (i = 0; i < n; i++) {
 		list_del_init(&maps[i]->gone);
-		rgm_nl_notify(rn, maps[i], RGM_CMD_MAP_NEW, 0);
+		rgm_nl_notify(rn, maps[i], RGM_CMD_MAP_NEW, 0, GFP_KERNEL);
 	}
 	rgm_expiry_arm(rn);
 	mutex_unlock(&rn->lock);
@@ -514,8 +537,8 @@ out_rollback:
 	/* The inserted ones were visible: remove them as any removal. */
 	for (j = 0; j < i; j++)
 		maps[j] = NULL;
-	rgm_table_remove(rn, &rollback, RGM_REASON_UNSPEC);
-	RGM_ERR(extack, "RGM_A_MAPPINGS could not be inserted");
+	rgm_mapping_remove(rn, &rollback, RGM_REASON_UNSPEC);
+	NL_SET_ERR_MSG(extack, "RGM_A_MAPPINGS could not be inserted");
 out_unlock:
 	mutex_unlock(&rn->lock);
 out_reply:
@@ -538,8 +561,7 @@ static int rgm_nl_key_lookup(struct rgm_net *rn, struct nlattr *key,
 
 	err = nla_parse_nested(tb, RGM_MAP_A_MAX, key, rgm_key_policy, extack);
 	if (!err)
-		err = rgm_nl_check(tb, rgm_nl_map_checks,
-				   ARRAY_SIZE(rgm_nl_map_checks), extack);
+		err = rgm_nl_check_mapping(tb, extack);
 	if (err)
 		return err;
 	if (RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_PROTO) ||
@@ -550,7 +572,7 @@ static int rgm_nl_key_lookup(struct rgm_net *rn, struct nlattr *key,
 				       nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]),
 				       htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT])));
 	if (!*out) {
-		RGM_ERR_ATTR(extack, key, "RGM_A_KEY: no such mapping");
+		NL_SET_ERR_MSG_ATTR(extack, key, "RGM_A_KEY: no such mapping");
 		return -ENOENT;
 	}
 	return 0;
@@ -579,15 +601,15 @@ static int rgm_nl_select(struct rgm_net *rn, struct nlattr **attrs,
 		if (!attrs[sel[i]])
 			continue;
 		if (first) {
-			RGM_ERR_ATTR(extack, attrs[sel[i]],
-				     "exactly one selector (RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER, RGM_A_ALL) is allowed");
+			NL_SET_ERR_MSG_ATTR(extack, attrs[sel[i]],
+					    "exactly one selector (RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER, RGM_A_ALL) is allowed");
 			return -EINVAL;
 		}
 		first = attrs[sel[i]];
 	}
 	if (!first) {
-		RGM_ERR(extack,
-			"a selector (RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER or RGM_A_ALL) is required");
+		NL_SET_ERR_MSG(extack,
+			       "a selector (RGM_A_MAP_ID, RGM_A_KEY, RGM_A_OWNER or RGM_A_ALL) is required");
 		return -EINVAL;
 	}
 
@@ -596,8 +618,8 @@ static int rgm_nl_select(struct rgm_net *rn, struct nlattr **attrs,
 		*by_key_or_id = true;
 		m = rgm_table_find_id(rn, nla_get_u32(attrs[RGM_A_MAP_ID]));
 		if (!m) {
-			RGM_ERR_ATTR(extack, attrs[RGM_A_MAP_ID],
-				     "RGM_A_MAP_ID: no such mapping");
+			NL_SET_ERR_MSG_ATTR(extack, attrs[RGM_A_MAP_ID],
+					    "RGM_A_MAP_ID: no such mapping");
 			return -ENOENT;
 		}
 		list_add_tail(&m->gone, out);
@@ -610,11 +632,11 @@ static int rgm_nl_select(struct rgm_net *rn, struct nlattr **attrs,
 	} else if (attrs[RGM_A_OWNER]) {
 		u64 owner = nla_get_u64(attrs[RGM_A_OWNER]);
 
-		idr_for_each_entry(&rn->ids, m, id)
+		rgm_table_for_each(rn, m, id)
 			if (m->owner == owner)
 				list_add_tail(&m->gone, out);
 	} else {
-		idr_for_each_entry(&rn->ids, m, id)
+		rgm_table_for_each(rn, m, id)
 			list_add_tail(&m->gone, out);
 	}
 	return 0;
@@ -674,7 +696,7 @@ static int rgm_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 	}
 	list_for_each_entry(m, &doomed, gone)
 		count++;
-	rgm_table_remove(rn, &doomed, by_key_or_id ? RGM_REASON_DELETED :
+	rgm_mapping_remove(rn, &doomed, by_key_or_id ? RGM_REASON_DELETED :
 						     RGM_REASON_FLUSHED);
 	mutex_unlock(&rn->lock);
 
@@ -703,8 +725,8 @@ static int rgm_nl_map_renew(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&rn->lock);
 	if (lease > rgm_config_locked(rn)->lease_max) {
-		RGM_ERR_ATTR(extack, info->attrs[RGM_A_LEASE],
-			     "RGM_A_LEASE exceeds the configured lease maximum");
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[RGM_A_LEASE],
+				    "RGM_A_LEASE exceeds the configured lease maximum");
 		err = -EINVAL;
 		goto out;
 	}
@@ -739,8 +761,8 @@ static int rgm_nl_map_get(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	if (info->attrs[RGM_A_OWNER]) {
-		RGM_ERR_ATTR(extack, info->attrs[RGM_A_OWNER],
-			     "RGM_A_OWNER only filters a dump");
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[RGM_A_OWNER],
+				    "RGM_A_OWNER only filters a dump");
 		return -EINVAL;
 	}
 
@@ -783,7 +805,7 @@ static int rgm_nl_map_dump_start(struct netlink_callback *cb)
 	if (attrs[RGM_A_MAP_ID] || attrs[RGM_A_KEY]) {
 		NL_SET_ERR_MSG_ATTR(cb->extack,
 				    attrs[RGM_A_MAP_ID] ?: attrs[RGM_A_KEY],
-				    "rgm: a dump takes only RGM_A_OWNER");
+				    "a dump takes only RGM_A_OWNER");
 		return -EINVAL;
 	}
 	cb->args[0] = 1;
@@ -812,7 +834,7 @@ static int rgm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		mutex_unlock(&rn->lock);
 		return 0;
 	}
-	for (; (m = idr_get_next(&rn->ids, &id)); id++) {
+	for (; (m = rgm_table_next(rn, &id)); id++) {
 		if (owner_attr && m->owner != owner)
 			continue;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -872,14 +894,14 @@ static int rgm_nl_ports_free(struct sk_buff *skb, struct genl_info *info)
 	if (attrs[RGM_A_GLOBAL_ADDR]) {
 		gaddr = nla_get_in_addr(attrs[RGM_A_GLOBAL_ADDR]);
 		if (!rgm_config_has_addr(cfg, gaddr)) {
-			RGM_ERR_ATTR(extack, attrs[RGM_A_GLOBAL_ADDR],
-				     "RGM_A_GLOBAL_ADDR is not a configured global address");
+			NL_SET_ERR_MSG_ATTR(extack, attrs[RGM_A_GLOBAL_ADDR],
+					    "RGM_A_GLOBAL_ADDR is not a configured global address");
 			err = -EADDRNOTAVAIL;
 		}
 	} else if (cfg->n_addrs) {
 		gaddr = cfg->addrs[0];
 	} else {
-		RGM_ERR(extack, "no global address is configured");
+		NL_SET_ERR_MSG(extack, "no global address is configured");
 		err = -EADDRNOTAVAIL;
 	}
 
@@ -898,8 +920,8 @@ static int rgm_nl_ports_free(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out;
 	if (found < count) {
-		RGM_ERR_ATTR(extack, attrs[RGM_A_COUNT],
-			     "RGM_A_COUNT: not enough free ports in the managed range");
+		NL_SET_ERR_MSG_ATTR(extack, attrs[RGM_A_COUNT],
+				    "RGM_A_COUNT: not enough free ports in the managed range");
 		err = -ENOSPC;
 		goto out;
 	}
@@ -996,18 +1018,18 @@ static int rgm_nl_parse_addrs(struct rgm_config *cfg, struct nlattr *addrs,
 		__be32 addr = nla_get_in_addr(a);
 
 		if (cfg->n_addrs == RGM_GLOBAL_ADDRS_MAX) {
-			RGM_ERR_ATTR(extack, addrs,
-				     "RGM_CFG_A_GLOBAL_ADDRS holds more than RGM_GLOBAL_ADDRS_MAX addresses");
+			NL_SET_ERR_MSG_ATTR(extack, addrs,
+					    "RGM_CFG_A_GLOBAL_ADDRS holds more than RGM_GLOBAL_ADDRS_MAX addresses");
 			return -EINVAL;
 		}
 		if (!rgm_nl_unicast(addr)) {
-			RGM_ERR_ATTR(extack, a,
-				     "RGM_CFG_A_ADDR must be a unicast address");
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "RGM_CFG_A_ADDR must be a unicast address");
 			return -EINVAL;
 		}
 		if (rgm_config_has_addr(cfg, addr)) {
-			RGM_ERR_ATTR(extack, a,
-				     "RGM_CFG_A_ADDR is listed twice");
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "RGM_CFG_A_ADDR is listed twice");
 			return -EINVAL;
 		}
 		cfg->addrs[cfg->n_addrs++] = addr;
@@ -1024,25 +1046,25 @@ static int rgm_nl_config_fits(struct rgm_net *rn, const struct rgm_config *cfg,
 	int id;
 
 	if (rn->count > cfg->max_mappings) {
-		RGM_ERR_ATTR(extack, tb[RGM_CFG_A_MAX_MAPPINGS],
-			     "RGM_CFG_A_MAX_MAPPINGS is below the number of installed mappings");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_MAX_MAPPINGS],
+				    "RGM_CFG_A_MAX_MAPPINGS is below the number of installed mappings");
 		return -EBUSY;
 	}
-	idr_for_each_entry(&rn->ids, m, id) {
+	rgm_table_for_each(rn, m, id) {
 		if (!rgm_config_has_addr(cfg, m->key.gaddr)) {
-			RGM_ERR_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
-				     "RGM_CFG_A_GLOBAL_ADDRS drops an address an installed mapping uses");
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
+					    "RGM_CFG_A_GLOBAL_ADDRS drops an address an installed mapping uses");
 			return -EBUSY;
 		}
 		if (rgm_config_has_addr(cfg, m->laddr)) {
-			RGM_ERR_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
-				     "RGM_CFG_A_GLOBAL_ADDRS holds the local address of an installed mapping");
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
+					    "RGM_CFG_A_GLOBAL_ADDRS holds the local address of an installed mapping");
 			return -EBUSY;
 		}
 		if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
-			RGM_ERR_ATTR(extack, tb[RGM_CFG_A_PORT_MIN] ?:
-					     tb[RGM_CFG_A_PORT_MAX] ?: top,
-				     "RGM_CFG_A_PORT_MIN/MAX leave an installed mapping's port outside the range");
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_PORT_MIN] ?:
+						    tb[RGM_CFG_A_PORT_MAX] ?: top,
+					    "RGM_CFG_A_PORT_MIN/MAX leave an installed mapping's port outside the range");
 			return -EBUSY;
 		}
 	}
@@ -1063,8 +1085,7 @@ static int rgm_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 	top = info->attrs[RGM_A_CONFIG];
 	err = nla_parse_nested(tb, RGM_CFG_A_MAX, top, rgm_cfg_policy, extack);
 	if (!err)
-		err = rgm_nl_check(tb, rgm_nl_cfg_checks,
-				   ARRAY_SIZE(rgm_nl_cfg_checks), extack);
+		err = rgm_nl_check_config(tb, extack);
 	if (err)
 		return err;
 
@@ -1090,9 +1111,9 @@ static int rgm_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 	if (tb[RGM_CFG_A_LEASE_MAX])
 		cfg->lease_max = nla_get_u32(tb[RGM_CFG_A_LEASE_MAX]);
 	if (cfg->port_min > cfg->port_max) {
-		RGM_ERR_ATTR(extack, tb[RGM_CFG_A_PORT_MAX] ?:
-				     tb[RGM_CFG_A_PORT_MIN],
-			     "RGM_CFG_A_PORT_MAX must not be below RGM_CFG_A_PORT_MIN");
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_PORT_MAX] ?:
+					    tb[RGM_CFG_A_PORT_MIN],
+				    "RGM_CFG_A_PORT_MAX must not be below RGM_CFG_A_PORT_MIN");
 		err = -EINVAL;
 		goto out_free;
 	}
@@ -1104,7 +1125,7 @@ static int rgm_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 	if (cfg->n_addrs) {
 		err = rgm_pernet_activate(rn);
 		if (err) {
-			RGM_ERR(extack, "cannot enable conntrack NAT in this namespace");
+			NL_SET_ERR_MSG(extack, "cannot enable conntrack NAT in this namespace");
 			goto out_free;
 		}
 	}
@@ -1192,8 +1213,7 @@ static int rgm_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 	/* Every op has a policy sized RGM_A_MAX, so attrs is that large. */
 	if (WARN_ON_ONCE(ops->maxattr != RGM_A_MAX || !info->attrs))
 		return -EINVAL;
-	return rgm_nl_check(info->attrs, rgm_nl_top_checks,
-			    ARRAY_SIZE(rgm_nl_top_checks), info->extack);
+	return rgm_nl_check_top(info->attrs, info->extack);
 }
 
 static const struct genl_ops rgm_nl_ops[] = {
@@ -1281,10 +1301,18 @@ static struct genl_family rgm_genl_family __ro_after_init = {
 
 int __init rgm_nl_setup(void)
 {
-	return genl_register_family(&rgm_genl_family);
+	int err;
+
+	err = genl_register_family(&rgm_genl_family);
+	if (err)
+		return err;
+	rgm_mapping_notifier_set(&rgm_nl_notifier);
+	return 0;
 }
 
 void rgm_nl_teardown(void)
 {
+	/* No removal may reach the family once it is gone. */
+	rgm_mapping_notifier_set(NULL);
 	genl_unregister_family(&rgm_genl_family);
 }

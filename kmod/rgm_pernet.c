@@ -13,6 +13,7 @@
 #include "rgm_compat.h"
 #include "rgm_expiry.h"
 #include "rgm_hooks.h"
+#include "rgm_mapping.h"
 #include "rgm_pernet.h"
 #include "rgm_table.h"
 
@@ -34,7 +35,7 @@ int rgm_pernet_activate(struct rgm_net *rn)
 	err = nf_ct_netns_get(rn->net, NFPROTO_IPV4);
 	if (err)
 		return err;
-	err = rgm_hooks_register(rn->net);
+	err = rgm_hooks_register(rn);
 	if (err) {
 		nf_ct_netns_put(rn->net, NFPROTO_IPV4);
 		return err;
@@ -94,7 +95,7 @@ static void __net_exit rgm_pernet_pre_exit(struct net *net)
 	mutex_lock(&rn->lock);
 	rn->dying = true;
 	if (rn->active)
-		rgm_hooks_unregister(net);
+		rgm_hooks_unregister(rn);
 	mutex_unlock(&rn->lock);
 }
 
@@ -107,7 +108,7 @@ static void __net_exit rgm_pernet_exit(struct net *net)
 
 	mutex_lock(&rn->lock);
 	/* Kill the conntracks rgm DNAT'd: with rgm gone nothing would. */
-	rgm_table_flush(rn);
+	rgm_mapping_remove_all(rn);
 	if (rn->active) {
 		nf_ct_netns_put(net, NFPROTO_IPV4);
 		rn->active = false;

@@ -7,6 +7,7 @@
 
 #include <linux/idr.h>
 #include <linux/mutex.h>
+#include <linux/netfilter.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
 #include <linux/workqueue.h>
@@ -53,6 +54,8 @@ struct rgm_pcpu_stats {
  * @expired: mappings removed by lease expiry
  * @stats: per-cpu packet path counters
  * @expiry: lease scanner, armed while @count > 0
+ * @nat_ops: rgm_hooks.c's NAT hook as registered in @net, priv = this
+ * @pkt_ops: rgm_hooks.c's packet hook as registered in @net, priv = this
  * @active: conntrack, NAT and packet hooks are registered in @net
  * @dying: the namespace or the module is going away, don't rearm @expiry
  */
@@ -69,6 +72,8 @@ struct rgm_net {
 	u64 expired;
 	struct rgm_pcpu_stats __percpu *stats;
 	struct delayed_work expiry;
+	struct nf_hook_ops nat_ops;
+	struct nf_hook_ops pkt_ops;
 	bool active;
 	bool dying;
 };

@@ -6,9 +6,8 @@
  * Writers hold rgm_net.lock. Packet path readers only use rcu_read_lock()
  * (they run in the netfilter hooks, already inside an RCU read section).
  */
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
-#include "rgm_ct.h"
-#include "rgm_netlink.h"
 #include "rgm_table.h"
 
 static const struct rhashtable_params rgm_table_params = {
@@ -31,7 +30,7 @@ static void rgm_table_free_one(void *ptr, void *arg)
 	kfree_rcu(m, rcu);
 }
 
-/* The table must be empty by now (rgm_table_flush()); free any leftover. */
+/* The table must be empty by now (rgm_mapping_remove_all()); free any leftover. */
 void rgm_table_teardown(struct rgm_net *rn)
 {
 	WARN_ON_ONCE(rn->count);
@@ -39,22 +38,10 @@ void rgm_table_teardown(struct rgm_net *rn)
 	idr_destroy(&rn->ids);
 }
 
-struct rgm_mapping *rgm_mapping_alloc(void)
-{
-	struct rgm_mapping *m = kzalloc(sizeof(*m), GFP_KERNEL);
-
-	if (m)
-		INIT_LIST_HEAD(&m->gone);
-	return m;
-}
-
-/* For a mapping that was never published. */
-void rgm_mapping_free(struct rgm_mapping *m)
-{
-	kfree(m);
-}
-
-/* Packet path and conntrack walk: caller holds rcu_read_lock(). */
+/*
+ * Packet path and conntrack walk: caller holds rcu_read_lock() (the
+ * netfilter hooks run inside one) and must not use the result after it.
+ */
 struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn, u8 proto,
 				     __be32 gaddr, __be16 gport)
 {
@@ -64,6 +51,8 @@ struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn, u8 proto,
 		.proto = proto,
 	};
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "rgm_table_lookup() outside an RCU read section");
 	return rhashtable_lookup(&rn->table, &key, rgm_table_params);
 }
 
@@ -119,7 +108,11 @@ int rgm_table_insert(struct rgm_net *rn, struct rgm_mapping *m)
 	return 0;
 }
 
-static void rgm_table_unlink(struct rgm_net *rn, struct rgm_mapping *m)
+/*
+ * Takes @m out of both indexes. Readers inside an RCU read section may
+ * still hold it: the caller frees it with kfree_rcu().
+ */
+void rgm_table_unlink(struct rgm_net *rn, struct rgm_mapping *m)
 {
 	lockdep_assert_held(&rn->lock);
 
@@ -127,65 +120,4 @@ static void rgm_table_unlink(struct rgm_net *rn, struct rgm_mapping *m)
 	idr_remove(&rn->ids, m->id);
 	rn->count--;
 	rn->gen++;
-	kfree_rcu(m, rcu);
-}
-
-/**
- * rgm_table_remove - remove a batch of mappings and cut their streams
- * @rn: namespace state, lock held
- * @doomed: mappings linked by their @gone member; emptied
- * @reason: RGM_REASON_* for the MAP_GONE notifications and the counters, or
- *	RGM_REASON_UNSPEC for silent removal (rollback, namespace exit)
- *
- * Order matters:
- * 1. mark every mapping dead, so the packet path stops using it;
- * 2. wait for an RCU grace period: a packet that found the mapping alive
- *    before step 1 has then finished its whole traversal (the netfilter
- *    hooks up to the conntrack confirm run in one RCU read section), so
- *    its conntrack is in the hash table where step 3 finds it;
- * 3. one conntrack walk for the whole batch kills every conntrack bound to
- *    a dead mapping;
- * 4. notify, unlink, kfree_rcu().
- */
-void rgm_table_remove(struct rgm_net *rn, struct list_head *doomed, u8 reason)
-{
-	struct rgm_mapping *m, *tmp;
-
-	lockdep_assert_held(&rn->lock);
-
-	if (list_empty(doomed))
-		return;
-
-	list_for_each_entry(m, doomed, gone)
-		WRITE_ONCE(m->dead, true);
-
-	/* After pre_exit the hooks are gone and a grace period has passed. */
-	if (!rn->dying)
-		synchronize_rcu();
-	rgm_ct_cleanup(rn);
-
-	list_for_each_entry_safe(m, tmp, doomed, gone) {
-		list_del_init(&m->gone);
-		if (reason != RGM_REASON_UNSPEC)
-			rgm_nl_notify(rn, m, RGM_CMD_MAP_GONE, reason);
-		if (reason == RGM_REASON_EXPIRED)
-			rn->expired++;
-		else if (reason != RGM_REASON_UNSPEC)
-			rn->deleted++;
-		rgm_table_unlink(rn, m);
-	}
-}
-
-/* Removes every mapping silently (namespace exit, module unload). */
-void rgm_table_flush(struct rgm_net *rn)
-{
-	struct rgm_mapping *m;
-	LIST_HEAD(doomed);
-	int id;
-
-	lockdep_assert_held(&rn->lock);
-
-	idr_for_each_entry(&rn->ids, m, id)
-		list_add_tail(&m->gone, &doomed);
-	rgm_table_remove(rn, &doomed, RGM_REASON_UNSPEC);
 }

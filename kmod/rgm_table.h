@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * rgm_table.h - the mapping table of one namespace.
+ * rgm_table.h - the mapping table of one namespace: a leaf.
+ *
+ * It stores mappings and finds them; it calls nothing else of rgm. What
+ * removing a mapping means (conntracks, events, counters) is rgm_mapping.c's.
  */
 #ifndef _RGM_TABLE_H
 #define _RGM_TABLE_H
@@ -33,7 +36,7 @@ struct rgm_key {
  * @lease: lease in seconds, as last set
  * @owner: caller's cookie
  * @expires: jiffies when the lease runs out
- * @gone: link in a removal batch (under rgm_net.lock)
+ * @gone: link in a batch being installed or removed (under rgm_net.lock)
  * @rcu: the mapping is freed with kfree_rcu(): packet path readers hold no
  *	reference, they only ever use it inside one RCU read section
  *
@@ -66,32 +69,33 @@ struct rgm_mapping {
 int rgm_table_setup(struct rgm_net *rn);
 void rgm_table_teardown(struct rgm_net *rn);
 
-struct rgm_mapping *rgm_mapping_alloc(void);
-void rgm_mapping_free(struct rgm_mapping *m);
-
 struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn, u8 proto,
 				     __be32 gaddr, __be16 gport);
 struct rgm_mapping *rgm_table_lookup_locked(struct rgm_net *rn, u8 proto,
 					    __be32 gaddr, __be16 gport);
 struct rgm_mapping *rgm_table_find_id(struct rgm_net *rn, u32 id);
 int rgm_table_insert(struct rgm_net *rn, struct rgm_mapping *m);
-void rgm_table_remove(struct rgm_net *rn, struct list_head *doomed,
-		      u8 reason);
-void rgm_table_flush(struct rgm_net *rn);
+void rgm_table_unlink(struct rgm_net *rn, struct rgm_mapping *m);
 
-static inline void rgm_mapping_set_lease(struct rgm_mapping *m, u32 lease)
+/* Every mapping in id order; caller holds rgm_net.lock. */
+#define rgm_table_for_each(rn, m, id) idr_for_each_entry(&(rn)->ids, m, id)
+
+/* The mapping with the lowest id >= *@id (a dump cursor), *@id set to it. */
+static inline struct rgm_mapping *rgm_table_next(struct rgm_net *rn, int *id)
 {
-	m->lease = lease;
-	m->expires = jiffies + (unsigned long)lease * HZ;
+	lockdep_assert_held(&rn->lock);
+	return idr_get_next(&rn->ids, id);
 }
 
-static inline u32 rgm_mapping_expires_in(const struct rgm_mapping *m)
+/* The packet path treats a dead mapping as absent from then on. */
+static inline void rgm_table_mark_dead(struct rgm_mapping *m)
 {
-	unsigned long now = jiffies;
+	WRITE_ONCE(m->dead, true);
+}
 
-	if (!time_after(m->expires, now))
-		return 0;
-	return DIV_ROUND_UP(m->expires - now, HZ);
+static inline bool rgm_table_is_dead(const struct rgm_mapping *m)
+{
+	return READ_ONCE(m->dead);
 }
 
 #endif /* _RGM_TABLE_H */
