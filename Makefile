@@ -40,7 +40,9 @@ kmod:
 
 user: $(PROGS) $(SELFTESTS) $(UNITTESTS)
 
+# made afresh: no member outlives its source
 $(LIB): $(LIB_SRCS:.c=.o)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 SRCDIRS     := lib ctl confserver mediaserver portal appliance
@@ -59,17 +61,25 @@ $(PROGS):
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 selftests/% tests/%: CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
+# A test of code that lives in a program's folder links those objects
+# (never the program's main.c) and sees that folder's headers: OBJS_name.
+OBJS_policy_test     := ctl/rgmd/rgm_policy.o
+OBJS_db_test         := $(addprefix confserver/,rgm_db.o rgm_db_schema.o rgm_audit.o)
+OBJS_confserver_cli_test := $(OBJS_db_test)
+# the gateway drivers' test supplies cs_log itself
+OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
+OBJS_portal_api_test := portal/rgm_portal_api.o
+OBJS_rtp_test        := mediaserver/rgm_ts.o
 # rgmd_engine drives the engine directly: it #includes its sources.
 selftests/rgmd_engine: $(wildcard ctl/rgmd/engine*.[ch])
-selftests/%: selftests/%.c $(LIB) | $(KSELFTEST)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lpthread
-tests/%: tests/%.c $(LIB) | $(KSELFTEST)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lpthread
-# The gateway drivers' test links the driver objects (not main.c) and
-# supplies cs_log itself.
-CS_DRIVER_OBJS := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
-tests/cs_driver_test: tests/cs_driver_test.c $(CS_DRIVER_OBJS) $(LIB) | $(KSELFTEST)
-	$(CC) $(CFLAGS) -Iconfserver -o $@ $< $(CS_DRIVER_OBJS) $(LIB) $(PKG_LIBS) -lpthread
+OBJS_rgmd_engine     := ctl/rgmd/rgm_policy.o
+test_dirs = $(patsubst %/,-I%,$(sort $(dir $(OBJS_$(1)))))
+# $$: expanded again once the stem is known, to the test's own OBJS_name
+.SECONDEXPANSION:
+selftests/%: selftests/%.c $$(OBJS_$$*) $(LIB) | $(KSELFTEST)
+	$(CC) $(CFLAGS) $(call test_dirs,$*) -o $@ $< $(OBJS_$*) $(LIB) $(PKG_LIBS) -lpthread
+tests/%: tests/%.c $$(OBJS_$$*) $(LIB) | $(KSELFTEST)
+	$(CC) $(CFLAGS) $(call test_dirs,$*) -o $@ $< $(OBJS_$*) $(LIB) $(PKG_LIBS) -lpthread
 
 $(KSELFTEST):
 	scripts/setup.sh

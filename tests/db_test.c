@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests of the configuration server's registration database and
- * audit log (lib/rgm_db.c, lib/rgm_audit.c) on a scratch SQLite file:
- * migrations, gateways, the appliance binding rule, sessions and their
- * states, and the hash chain against tampering done with raw SQL.
+ * audit log (confserver/rgm_db.c, confserver/rgm_audit.c) on a scratch
+ * SQLite file: migrations, gateways, the appliance binding rule, sessions
+ * and their states, and the hash chain against tampering done with raw SQL.
  */
 #include <dirent.h>
 #include <errno.h>
