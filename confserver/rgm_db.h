@@ -7,7 +7,7 @@
  *
  * The file is opened in WAL mode with foreign keys enforced and a busy
  * timeout; rgm_db_open() applies the schema migrations it lacks
- * (confserver/rgm_db_schema.c) and refuses a schema newer than it knows. Every
+ * (confserver/migrations/) and refuses a schema newer than it knows. Every
  * statement is a prepared statement with bound parameters. Every call is
  * one transaction: it changes everything it says or nothing.
  *
@@ -37,7 +37,8 @@ struct rgm_db_migration {
 	const char *name;
 	const char *sql;
 };
-/* confserver/rgm_db_schema.c */
+/* confserver/rgm_db_schema.c, which scripts/mkschema.sh makes from the .sql
+ * files in confserver/migrations/: in version order, versions 1, 2, 3... */
 extern const struct rgm_db_migration rgm_db_migrations[];
 extern const unsigned int rgm_db_n_migrations;
 

@@ -183,7 +183,8 @@ TEST(open_refuses_a_file_that_is_not_a_database)
 	rmdir(dir);
 }
 
-/* The .sql files are the readable source of the embedded migrations. */
+/* The migrations the build embedded (scripts/mkschema.sh) are the .sql
+ * files, every one, byte for byte, numbered 1, 2, 3... */
 TEST(migrations_match_the_tree)
 {
 	char dirpath[256], path[512], *text;
