@@ -40,17 +40,26 @@ kmod:
 
 user: $(PROGS) $(SELFTESTS) $(UNITTESTS)
 
+# made afresh: no member outlives its source
 $(LIB): $(LIB_SRCS:.c=.o)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 SRCDIRS     := lib ctl confserver mediaserver portal appliance
 $(addsuffix /%.o,$(SRCDIRS)): CFLAGS += -MMD -MP
 
-# Every program: all the .c files of its folder, and the library.
+# The database's migrations, embedded from the .sql files (their only copy
+# in git) into a generated .c.
+DB_SCHEMA   := confserver/rgm_db_schema.c
+$(DB_SCHEMA): scripts/mkschema.sh confserver/migrations $(wildcard confserver/migrations/*.sql)
+	scripts/mkschema.sh confserver/migrations >$@.tmp && mv $@.tmp $@
+
+# Every program: all the .c files of its folder, and the library (and the
+# generated .c, which a fresh tree does not have yet).
 objs = $(patsubst %.c,%.o,$(wildcard $(1)/*.c))
 ctl/rgmctl/rgmctl: $(call objs,ctl/rgmctl) $(LIB)
 ctl/rgmd/rgmd: $(call objs,ctl/rgmd) $(LIB)
-confserver/rgm-confserver: $(call objs,confserver) $(LIB)
+confserver/rgm-confserver: $(call objs,confserver) $(DB_SCHEMA:.c=.o) $(LIB)
 mediaserver/rgm-mediaserver: $(call objs,mediaserver) $(LIB)
 portal/rgm-portal: $(call objs,portal) $(LIB)
 appliance/rgm-appliance: $(call objs,appliance) $(LIB)
@@ -59,17 +68,25 @@ $(PROGS):
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 selftests/% tests/%: CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
+# A test of code that lives in a program's folder links those objects
+# (never the program's main.c) and sees that folder's headers: OBJS_name.
+OBJS_policy_test     := ctl/rgmd/rgm_policy.o
+OBJS_db_test         := confserver/rgm_db.o $(DB_SCHEMA:.c=.o) confserver/rgm_audit.o
+OBJS_confserver_cli_test := $(OBJS_db_test)
+# the gateway drivers' test supplies cs_log itself
+OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
+OBJS_portal_api_test := portal/rgm_portal_api.o
+OBJS_rtp_test        := mediaserver/rgm_ts.o
 # rgmd_engine drives the engine directly: it #includes its sources.
 selftests/rgmd_engine: $(wildcard ctl/rgmd/engine*.[ch])
-selftests/%: selftests/%.c $(LIB) | $(KSELFTEST)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lpthread
-tests/%: tests/%.c $(LIB) | $(KSELFTEST)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lpthread
-# The gateway drivers' test links the driver objects (not main.c) and
-# supplies cs_log itself.
-CS_DRIVER_OBJS := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
-tests/cs_driver_test: tests/cs_driver_test.c $(CS_DRIVER_OBJS) $(LIB) | $(KSELFTEST)
-	$(CC) $(CFLAGS) -Iconfserver -o $@ $< $(CS_DRIVER_OBJS) $(LIB) $(PKG_LIBS) -lpthread
+OBJS_rgmd_engine     := ctl/rgmd/rgm_policy.o
+test_dirs = $(patsubst %/,-I%,$(sort $(dir $(OBJS_$(1)))))
+# $$: expanded again once the stem is known, to the test's own OBJS_name
+.SECONDEXPANSION:
+selftests/%: selftests/%.c $$(OBJS_$$*) $(LIB) | $(KSELFTEST)
+	$(CC) $(CFLAGS) $(call test_dirs,$*) -o $@ $< $(OBJS_$*) $(LIB) $(PKG_LIBS) -lpthread
+tests/%: tests/%.c $$(OBJS_$$*) $(LIB) | $(KSELFTEST)
+	$(CC) $(CFLAGS) $(call test_dirs,$*) -o $@ $< $(OBJS_$*) $(LIB) $(PKG_LIBS) -lpthread
 
 $(KSELFTEST):
 	scripts/setup.sh
@@ -91,7 +108,7 @@ fuzz:
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS)
+	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(DB_SCHEMA)
 	find $(SRCDIRS) -name '*.[od]' -delete
 
 -include $(shell find $(SRCDIRS) -name '*.d' 2>/dev/null)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the portal's request codec (lib/rgm_portal_api.c).
+ * libFuzzer target for the portal's request codec (portal/rgm_portal_api.c).
  * The first byte picks the request kind (the HTTP route), the rest is the
  * body. Every body must give either a request within its documented limits
  * (identifiers valid, 1..8 ports of 1..65534 none within one of another,

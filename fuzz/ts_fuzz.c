@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: MPEG-TS checks, PCR reads and the send schedule
- * (lib/rgm_ts.c). The schedule must be non-decreasing and cover every RTP
- * packet.
+ * (mediaserver/rgm_ts.c). The schedule must be non-decreasing and cover
+ * every RTP packet.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * and a nesting limit, closed objects, duplicate field names refused, every
  * field type and range checked. It depends on json-c only, so the fuzz
  * target links nothing else, and it validates what the database stores
- * (identifiers, pins, endpoints): lib/rgm_db.c calls the same checks.
+ * (identifiers, pins, endpoints): confserver/rgm_db.c calls the same checks.
  *
  * Which request a body is comes from the HTTP route, not from the body.
  */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests of the configuration server's registration database and
- * audit log (lib/rgm_db.c, lib/rgm_audit.c) on a scratch SQLite file:
- * migrations, gateways, the appliance binding rule, sessions and their
- * states, and the hash chain against tampering done with raw SQL.
+ * audit log (confserver/rgm_db.c, confserver/rgm_audit.c) on a scratch
+ * SQLite file: migrations, gateways, the appliance binding rule, sessions
+ * and their states, and the hash chain against tampering done with raw SQL.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -183,7 +183,8 @@ TEST(open_refuses_a_file_that_is_not_a_database)
 	rmdir(dir);
 }
 
-/* The .sql files are the readable source of the embedded migrations. */
+/* The migrations the build embedded (scripts/mkschema.sh) are the .sql
+ * files, every one, byte for byte, numbered 1, 2, 3... */
 TEST(migrations_match_the_tree)
 {
 	char dirpath[256], path[512], *text;

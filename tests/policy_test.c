@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of rgmd's policy (lib/rgm_policy.c): rgmd.conf keys, bad
- * values and their messages, whole-policy validation, and every check.
+ * Host unit tests of rgmd's policy (ctl/rgmd/rgm_policy.c): rgmd.conf keys,
+ * bad values and their messages, whole-policy validation, and every check.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of the portal's request codec (lib/rgm_portal_api.c):
+ * Host unit tests of the portal's request codec (portal/rgm_portal_api.c):
  * register, watch and stop bodies that are accepted and what they give,
  * then bad JSON, duplicate names, wrong types, out-of-range values, too
  * many ports, ports whose RTCP ports collide, single quotes and huge

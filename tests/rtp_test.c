@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of lib/rgm_rtp.c and lib/rgm_ts.c: RTP header round trips
- * and every malformed header refused, RTCP compound build and parse,
- * receiver statistics (wrap, loss, reordering, duplicates, foreign SSRC),
- * TS PCR extraction and the send schedule.
+ * Host unit tests of lib/rgm_rtp.c and mediaserver/rgm_ts.c: RTP header
+ * round trips and every malformed header refused, RTCP compound build
+ * and parse, receiver statistics (wrap, loss, reordering, duplicates,
+ * foreign SSRC), TS PCR extraction and the send schedule.
  */
 #include <errno.h>
 #include <stdlib.h>

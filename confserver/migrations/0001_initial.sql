@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- rgm-confserver registration database, schema version 1.
--- Documentation/confserver.rst describes every table. lib/rgm_db_schema.c
--- embeds this file byte for byte (tests/db_test.c checks they match).
+-- Documentation/confserver.rst describes every table. The build embeds this
+-- file byte for byte (scripts/mkschema.sh, tests/db_test.c checks).
 -- Times are seconds since the Unix epoch, UTC.
 
 CREATE TABLE gateways (
@@ -42,8 +42,8 @@ CREATE INDEX sessions_appliance ON sessions (appliance_id);
 CREATE INDEX sessions_gateway ON sessions (gateway_id);
 
 -- Hash-chained: hash = SHA-256(canonical encoding of the other fields and
--- prev_hash), see lib/rgm_audit.c. No foreign key on gateway_id: the log
--- outlives the gateways it names.
+-- prev_hash), see confserver/rgm_audit.c. No foreign key on gateway_id:
+-- the log outlives the gateways it names.
 CREATE TABLE audit_log (
 	seq		INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),
 	time		INTEGER NOT NULL,

@@ -3,11 +3,11 @@
  * The configuration server's registration database (SQLite):
  * gateways, the appliances behind them, the sessions configured for them
  * (Documentation/confserver.rst). The audit log lives in the same file and
- * has its own API, lib/rgm_audit.h.
+ * has its own API, rgm_audit.h.
  *
  * The file is opened in WAL mode with foreign keys enforced and a busy
  * timeout; rgm_db_open() applies the schema migrations it lacks
- * (lib/rgm_db_schema.c) and refuses a schema newer than it knows. Every
+ * (confserver/migrations/) and refuses a schema newer than it knows. Every
  * statement is a prepared statement with bound parameters. Every call is
  * one transaction: it changes everything it says or nothing.
  *
@@ -37,7 +37,8 @@ struct rgm_db_migration {
 	const char *name;
 	const char *sql;
 };
-/* lib/rgm_db_schema.c */
+/* confserver/rgm_db_schema.c, which scripts/mkschema.sh makes from the .sql
+ * files in confserver/migrations/: in version order, versions 1, 2, 3... */
 extern const struct rgm_db_migration rgm_db_migrations[];
 extern const unsigned int rgm_db_n_migrations;
 
@@ -167,7 +168,7 @@ int rgm_db_gateway_list_in_state(struct rgm_db *db, enum rgm_db_state state,
 void rgm_db_session_release(struct rgm_db_session *s);
 void rgm_db_sessions_free(struct rgm_db_session *s, size_t n);
 
-/* For lib/rgm_audit.c, which shares the connection and transactions. */
+/* For rgm_audit.c, which shares the connection and transactions. */
 struct sqlite3;
 struct sqlite3 *rgm_db_sqlite(struct rgm_db *db);
 int rgm_db_begin(struct rgm_db *db, bool write, char *msg, size_t msglen);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hash-chained audit log (lib/rgm_audit.h).
+ * The hash-chained audit log (rgm_audit.h).
  *
  * The canonical encoding of an entry, the input of its SHA-256:
  *

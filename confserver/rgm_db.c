@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The registration database (lib/rgm_db.h, Documentation/confserver.rst).
+ * The registration database (rgm_db.h, Documentation/confserver.rst).
  *
  * Only prepared statements with bound parameters touch the data; the only
  * SQL run as text is constant: the migrations and BEGIN/COMMIT/ROLLBACK.

@@ -49,7 +49,7 @@ int rgm_policy_set(struct rgm_policy *p, const char *key, const char *value,
 int rgm_policy_validate(const struct rgm_policy *p, char *err, size_t errlen);
 
 /*
- * Per-request checks (added with lib/rgm_policy.c). Each returns 0 or
+ * Per-request checks (added with rgm_policy.c). Each returns 0 or
  * -EPERM with a message for the configuration server in err.
  */
 /* Inside a lan-prefix, not its network/broadcast address, and none of the
