@@ -61,7 +61,7 @@ $(PROGS):
 # private: the objects some tests link keep the programs' warnings.
 selftests/% tests/%: private CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
 # rgmd_engine drives the engine directly: it links the engine's objects.
-RGMD_ENGINE_OBJS := $(patsubst %.c,%.o,$(wildcard ctl/rgmd/engine*.c))
+RGMD_ENGINE_OBJS := $(patsubst %.c,%.o,$(wildcard ctl/rgmd/engine*.c)) ctl/rgmd/clock.o
 selftests/rgmd_engine: selftests/rgmd_engine.c $(RGMD_ENGINE_OBJS) $(LIB) | $(KSELFTEST)
 	$(CC) $(CFLAGS) -Ictl/rgmd -o $@ $< $(RGMD_ENGINE_OBJS) $(LIB) $(PKG_LIBS) -lpthread
 selftests/%: selftests/%.c $(LIB) | $(KSELFTEST)

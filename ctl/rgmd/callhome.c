@@ -50,9 +50,9 @@ void rgmd_home_lost(struct rgmd *d, bool was_authed)
 	d->home_backoff_ms = b;
 	/* Full jitter over the upper half: wait in [b/2, b). */
 	if (getrandom(&jitter, sizeof(jitter), GRND_NONBLOCK) != sizeof(jitter))
-		jitter = (unsigned int)rgmd_mono_ms();
+		jitter = (unsigned int)rgmd_clock_ms();
 	b = b / 2 + jitter % (b / 2);
-	d->home_retry_at = rgmd_mono_ms() + b;
+	d->home_retry_at = rgmd_clock_ms() + b;
 	rgmd_info("call-home: next attempt in %u.%03u s", b / 1000, b % 1000);
 }
 

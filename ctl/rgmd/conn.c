@@ -37,7 +37,7 @@ struct rgmd_conn *rgmd_conn_new(struct rgmd *d, int fd, bool callhome, const cha
 {
 	struct rgmd_conn *c;
 	struct epoll_event ev = { 0 };
-	uint64_t now = rgmd_mono_ms();
+	uint64_t now = rgmd_clock_ms();
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -199,7 +199,7 @@ static bool rgmd_conn_error_reply(struct rgmd_conn *c, const uint8_t *req, size_
 
 static bool rgmd_conn_request(struct rgmd_conn *c, const uint8_t *req, size_t len)
 {
-	uint64_t now = rgmd_mono_ms();
+	uint64_t now = rgmd_clock_ms();
 	char *reply = NULL;
 	size_t rlen = 0;
 	bool ok;
@@ -232,7 +232,7 @@ static void rgmd_conn_bad_frame(struct rgmd_conn *c, int err)
 	if (!rgmd_conn_error_reply(c, NULL, 0, RGM_ERR_BAD_REQUEST, msg))
 		return;
 	c->state = RGMD_CONN_CLOSING;
-	c->deadline = rgmd_mono_ms() + RGMD_CLOSING_MS;
+	c->deadline = rgmd_clock_ms() + RGMD_CLOSING_MS;
 }
 
 static void rgmd_conn_read(struct rgmd_conn *c)
@@ -262,7 +262,7 @@ static void rgmd_conn_read(struct rgmd_conn *c)
 				rgmd_conn_bad_frame(c, ret);
 			} else if (rgm_frame_out_pending(&c->out)) {
 				c->state = RGMD_CONN_CLOSING;
-				c->deadline = rgmd_mono_ms() + RGMD_CLOSING_MS;
+				c->deadline = rgmd_clock_ms() + RGMD_CLOSING_MS;
 			} else {
 				rgmd_conn_close(c, "peer closed");
 				return;
@@ -315,7 +315,7 @@ static void rgmd_conn_handshake(struct rgmd_conn *c)
 	}
 	c->state = RGMD_CONN_OPEN;
 	c->authed = true;
-	c->deadline = c->callhome ? 0 : rgmd_mono_ms() + c->d->conf->idle_timeout * 1000ULL;
+	c->deadline = c->callhome ? 0 : rgmd_clock_ms() + c->d->conf->idle_timeout * 1000ULL;
 	rgmd_info("conn %llu %s: authenticated %s (%s)", (unsigned long long)c->peer.conn_id,
 		  c->addr, c->peer.name, rgm_tls_conn_desc(c->tls));
 	if (c->callhome)

@@ -164,7 +164,7 @@ void rgmd_engine_peer_gone(struct rgmd_engine *e, const struct rgmd_peer *peer)
 
 int rgmd_engine_timeout_ms(struct rgmd_engine *e)
 {
-	uint64_t now = rgmd_now_ms(), next = UINT64_MAX;
+	uint64_t now = rgmd_clock_ms(), next = UINT64_MAX;
 	struct rgmd_session *s;
 	unsigned int i;
 
@@ -179,7 +179,7 @@ int rgmd_engine_timeout_ms(struct rgmd_engine *e)
 
 void rgmd_engine_tick(struct rgmd_engine *e)
 {
-	uint64_t now = rgmd_now_ms();
+	uint64_t now = rgmd_clock_ms();
 	struct rgmd_session *s;
 	unsigned int i;
 

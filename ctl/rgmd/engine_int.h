@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "rgm_nl.h"
 #include "rgm_policy.h"
@@ -30,7 +31,7 @@ struct rgmd_resv {
 	uint8_t proto;
 	struct in_addr addr;
 	uint16_t port;
-	uint64_t deadline;	/* CLOCK_MONOTONIC ms */
+	uint64_t deadline;	/* rgmd_clock_ms() */
 	uint64_t conn_id;	/* released when this connection goes */
 };
 
@@ -64,7 +65,6 @@ struct rgmd_engine {
 };
 
 /* engine_session.c */
-uint64_t rgmd_now_ms(void);
 int rgmd_snapshot(struct rgmd_engine *e);
 int rgmd_sessions_sync(struct rgmd_engine *e);
 struct rgmd_session *rgmd_session_by_cookie(struct rgmd_engine *e, uint64_t cookie);

@@ -421,7 +421,7 @@ static int rgmd_op_reserve(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		goto fail;
 	}
 	rgmd_session_claim(s, peer, req->session);
-	deadline = rgmd_now_ms() + (uint64_t)req->hold * 1000;
+	deadline = rgmd_clock_ms() + (uint64_t)req->hold * 1000;
 	for (i = 0; i < n; i++) {
 		r = rgmd_resv_find(e, req->proto, ga, want[i], NULL);
 		if (!r) {
@@ -513,7 +513,7 @@ struct json_object *rgmd_session_json(const struct rgmd_session *s)
 {
 	struct json_object *o = json_object_new_object(), *maps, *resv, *r;
 	char owner[20];
-	uint64_t now = rgmd_now_ms();
+	uint64_t now = rgmd_clock_ms();
 	unsigned int i;
 
 	snprintf(owner, sizeof(owner), "%016" PRIx64, s->cookie);

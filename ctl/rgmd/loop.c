@@ -14,20 +14,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rgmd.h"
 
 #define RGMD_ACCEPT_PAUSE_MS	200
-
-uint64_t rgmd_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int rgmd_epoll_add(struct rgmd *d, int fd, struct rgmd_ev *ev)
 {
@@ -100,7 +91,7 @@ static void rgmd_accept(struct rgmd *d)
 			rgmd_warn("accept: %s; pausing accepts for %d ms", strerror(errno),
 				  RGMD_ACCEPT_PAUSE_MS);
 			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
-			d->listen_resume_at = rgmd_mono_ms() + RGMD_ACCEPT_PAUSE_MS;
+			d->listen_resume_at = rgmd_clock_ms() + RGMD_ACCEPT_PAUSE_MS;
 			return;
 		}
 		rgmd_addr_str(&ss, addr, sizeof(addr));
@@ -314,7 +305,7 @@ int rgmd_run(struct rgmd *d)
 	int n, i;
 
 	while (!d->stop) {
-		now = rgmd_mono_ms();
+		now = rgmd_clock_ms();
 		n = epoll_wait(d->epfd, evs, 64, rgmd_timeout(d, now));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -341,7 +332,7 @@ int rgmd_run(struct rgmd *d)
 				break;
 			}
 		}
-		now = rgmd_mono_ms();
+		now = rgmd_clock_ms();
 		for (c = d->conns; c; c = c->next) {
 			if (c->busy && c->state == RGMD_CONN_OPEN)
 				rgmd_conn_io(c, 0);

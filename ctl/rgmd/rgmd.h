@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "rgm_frame.h"
 #include "rgm_log.h"
@@ -92,8 +93,6 @@ char *rgmd_reply_error(const uint8_t *req, size_t len, enum rgm_err code, const 
 		       size_t *out_len);
 
 /* ------------------------------------------------------------ loop.c */
-
-uint64_t rgmd_mono_ms(void);
 
 /* What an epoll event belongs to (first member of each owner). */
 enum rgmd_ev_kind { RGMD_EV_LISTEN, RGMD_EV_CONN, RGMD_EV_SIGNAL, RGMD_EV_ENGINE };
