@@ -99,8 +99,6 @@ void rgmd_conn_close(struct rgmd_conn *c, const char *why)
 		rgmd_engine_peer_gone(c->d->engine, &c->peer);
 	c->authed = false;
 	c->state = RGMD_CONN_DEAD;
-	if (c->callhome)
-		rgmd_home_lost(c->d, c->peer.name != NULL);
 }
 
 void rgmd_conn_free(struct rgmd_conn *c)
@@ -114,8 +112,6 @@ void rgmd_conn_free(struct rgmd_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	d->n_conns--;
-	if (d->home == c)
-		d->home = NULL;
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->tls && c->peer.name && !c->out.tail)
 		rgm_tls_conn_bye(c->tls);
@@ -318,8 +314,6 @@ static void rgmd_conn_handshake(struct rgmd_conn *c)
 	c->deadline = c->callhome ? 0 : rgmd_clock_ms() + c->d->conf->idle_timeout * 1000ULL;
 	rgmd_info("conn %llu %s: authenticated %s (%s)", (unsigned long long)c->peer.conn_id,
 		  c->addr, c->peer.name, rgm_tls_conn_desc(c->tls));
-	if (c->callhome)
-		c->d->home_backoff_ms = 0;	/* a working session resets the backoff */
 	rgmd_conn_set_events(c, EPOLLIN);
 	/* Data may have arrived with the last handshake flight. */
 	rgmd_conn_read(c);

@@ -253,6 +253,7 @@ void rgmd_teardown(struct rgmd *d)
 		rgmd_conn_close(d->conns, NULL);
 		rgmd_conn_free(d->conns);
 	}
+	d->home = NULL;
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	close(d->signal_fd);
@@ -292,8 +293,14 @@ static void rgmd_reap(struct rgmd *d)
 
 	for (c = d->conns; c; c = n) {
 		n = c->next;
-		if (c->state == RGMD_CONN_DEAD)
-			rgmd_conn_free(c);
+		if (c->state != RGMD_CONN_DEAD)
+			continue;
+		if (c == d->home) {
+			/* an authenticated session resets the backoff */
+			d->home = NULL;
+			rgmd_home_lost(d, c->peer.name != NULL);
+		}
+		rgmd_conn_free(c);
 	}
 }
 

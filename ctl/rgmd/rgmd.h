@@ -167,7 +167,8 @@ void rgmd_conn_io(struct rgmd_conn *c, uint32_t events);
 void rgmd_conn_expire(struct rgmd_conn *c);
 /* Queues a notification frame; drops the peer if it is not reading. */
 void rgmd_conn_notify(struct rgmd_conn *c, const char *payload, size_t len);
-/* Marks it dead (the loop reaps it) and tells the engine if it knew it. */
+/* Marks it dead and tells the engine if it knew it. The loop reaps it, and
+ * tells call-home when it was the call-home session. */
 void rgmd_conn_close(struct rgmd_conn *c, const char *why);
 void rgmd_conn_free(struct rgmd_conn *c);
 int rgmd_conn_set_events(struct rgmd_conn *c, uint32_t events);
