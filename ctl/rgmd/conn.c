@@ -12,11 +12,15 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "clock.h"
 #include "conf.h"
 #include "conn.h"
+#include "engine.h"
 #include "log.h"
 #include "reply.h"
+#include "rgm_frame.h"
+#include "rgm_proto.h"
 #include "rgm_tls.h"
 
 /* Records handled per wakeup, so one busy peer cannot starve the others. */

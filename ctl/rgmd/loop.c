@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "engine.h"
+#include "ev.h"
 #include "log.h"
 #include "loop.h"
 #include "rgm_tls.h"
