@@ -67,7 +67,8 @@ $(PROGS):
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
-selftests/% tests/%: CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
+# private: the objects some tests link keep the programs' warnings.
+selftests/% tests/%: private CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
 # A test of code that lives in a program's folder links those objects
 # (never the program's main.c) and sees that folder's headers: OBJS_name.
 OBJS_policy_test     := ctl/rgmd/rgm_policy.o
@@ -77,9 +78,9 @@ OBJS_confserver_cli_test := $(OBJS_db_test)
 OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
 OBJS_portal_api_test := portal/rgm_portal_api.o
 OBJS_rtp_test        := mediaserver/rgm_ts.o
-# rgmd_engine drives the engine directly: it #includes its sources.
-selftests/rgmd_engine: $(wildcard ctl/rgmd/engine*.[ch])
-OBJS_rgmd_engine     := ctl/rgmd/rgm_policy.o
+# rgmd_engine drives the engine directly, through its objects
+OBJS_rgmd_engine     := $(patsubst %.c,%.o,$(wildcard ctl/rgmd/engine*.c)) \
+			ctl/rgmd/clock.o ctl/rgmd/rgm_policy.o
 test_dirs = $(patsubst %/,-I%,$(sort $(dir $(OBJS_$(1)))))
 # $$: expanded again once the stem is known, to the test's own OBJS_name
 .SECONDEXPANSION:

@@ -5,8 +5,8 @@
  * checked through lib/rgm_nl.h after every step, negative ones included
  * (nothing installed, and the engine still serves the next good request).
  *
- * The engine lives in ctl/rgmd/ (linked into rgmd only), and the selftests
- * are built from one .c with librgm.a, so its files are compiled in here.
+ * The engine lives in ctl/rgmd/ (linked into rgmd only): this test links the
+ * engine's objects and reads its state through the engine's internal header.
  *
  * Each test runs in a network namespace of its own: kernel config 198.51.100.1
  * and .2, ports 40000-40099; the gateway owns 10.0.0.1 (on lo); policy:
@@ -24,11 +24,13 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#include "../ctl/rgmd/engine.c"
-#include "../ctl/rgmd/engine_epoch.c"
-#include "../ctl/rgmd/engine_map.c"
-#include "../ctl/rgmd/engine_ops.c"
-#include "../ctl/rgmd/engine_session.c"
+#include <json-c/json.h>
+
+#include "engine.h"
+#include "engine_int.h"	/* struct rgmd_engine: the overflow counter */
+#include "rgm_nl.h"
+#include "rgm_policy.h"
+#include "rgm_proto.h"
 
 #include "kselftest_harness.h"
 

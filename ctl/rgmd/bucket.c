@@ -5,7 +5,7 @@
  * rate-limited error rather than ignored, so a well-behaved client knows to
  * slow down instead of timing out.
  */
-#include "rgmd.h"
+#include "bucket.h"
 
 void rgmd_bucket_setup(struct rgmd_bucket *b, unsigned int rate, unsigned int burst,
 		       uint64_t now_ms)

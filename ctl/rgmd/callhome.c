@@ -11,12 +11,17 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "rgmd.h"
+#include "callhome.h"
+#include "clock.h"
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
 
 #define RGMD_HOME_BACKOFF_MIN_MS	1000
 #define RGMD_HOME_BACKOFF_MAX_MS	60000
@@ -36,38 +41,36 @@ static void rgmd_home_keepalive(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
 }
 
-void rgmd_home_lost(struct rgmd *d, bool was_authed)
+void rgmd_home_lost(struct rgmd_home *h, bool was_authed)
 {
 	unsigned int b, jitter = 0;
 
-	if (d->stop)
-		return;
 	if (was_authed)
-		d->home_backoff_ms = 0;
-	b = d->home_backoff_ms ? d->home_backoff_ms * 2 : RGMD_HOME_BACKOFF_MIN_MS;
+		h->backoff_ms = 0;
+	b = h->backoff_ms ? h->backoff_ms * 2 : RGMD_HOME_BACKOFF_MIN_MS;
 	if (b > RGMD_HOME_BACKOFF_MAX_MS)
 		b = RGMD_HOME_BACKOFF_MAX_MS;
-	d->home_backoff_ms = b;
+	h->backoff_ms = b;
 	/* Full jitter over the upper half: wait in [b/2, b). */
 	if (getrandom(&jitter, sizeof(jitter), GRND_NONBLOCK) != sizeof(jitter))
-		jitter = (unsigned int)rgmd_mono_ms();
+		jitter = (unsigned int)rgmd_clock_ms();
 	b = b / 2 + jitter % (b / 2);
-	d->home_retry_at = rgmd_mono_ms() + b;
+	h->retry_at = rgmd_clock_ms() + b;
 	rgmd_info("call-home: next attempt in %u.%03u s", b / 1000, b % 1000);
 }
 
-void rgmd_home_dial(struct rgmd *d)
+void rgmd_home_dial(struct rgmd_home *h, struct rgmd_conns *cs)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	char host[256], port[16], addr[64];
 	struct rgmd_conn *c;
 	int fd = -1, ret;
 
-	d->home_retry_at = 0;
-	if (d->home || d->stop)
+	h->retry_at = 0;
+	if (h->conn)
 		return;
-	if (rgmd_split_host_port(d->conf->server, host, sizeof(host), port, sizeof(port))) {
-		rgmd_err("call-home: bad server '%s'", d->conf->server);
+	if (rgmd_conf_split_host_port(cs->conf->server, host, sizeof(host), port, sizeof(port))) {
+		rgmd_err("call-home: bad server '%s'", cs->conf->server);
 		goto retry;
 	}
 	/* Blocking resolution: bounded by the resolver's own timeouts, and
@@ -85,7 +88,7 @@ void rgmd_home_dial(struct rgmd *d)
 		rgmd_home_keepalive(fd);
 		if (!connect(fd, ai->ai_addr, ai->ai_addrlen) || errno == EINPROGRESS)
 			break;
-		rgmd_warn("call-home: connect to %s: %s", d->conf->server, strerror(errno));
+		rgmd_warn("call-home: connect to %s: %s", cs->conf->server, strerror(errno));
 		close(fd);
 		fd = -1;
 	}
@@ -93,16 +96,16 @@ void rgmd_home_dial(struct rgmd *d)
 	if (fd < 0)
 		goto retry;
 
-	snprintf(addr, sizeof(addr), "%s", d->conf->server);
-	c = rgmd_conn_new(d, fd, true, addr);
+	snprintf(addr, sizeof(addr), "%s", cs->conf->server);
+	c = rgmd_conn_new(cs, fd, true, addr);
 	if (!c) {
 		close(fd);
 		goto retry;
 	}
-	d->home = c;
-	rgmd_dbg("call-home: dialing %s", d->conf->server);
+	h->conn = c;
+	rgmd_dbg("call-home: dialing %s", cs->conf->server);
 	return;
 
 retry:
-	rgmd_home_lost(d, false);
+	rgmd_home_lost(h, false);
 }

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "rgm_conf.h"
-#include "rgmd.h"
+#include "conf.h"
+#include "engine.h"
+#include "rgm_frame.h"
 
 #define RGMD_LINE_MAX 4096
+#define RGMD_DEFAULT_STATE_DIR	RGMD_STATE_DIR	/* engine.h */
 
-static int conf_uint(const char *key, const char *v, unsigned int min, unsigned int max,
+static int rgmd_conf_uint(const char *key, const char *v, unsigned int min, unsigned int max,
 		     unsigned int *out, char *err, size_t errlen)
 {
 	unsigned long n;
@@ -34,7 +37,7 @@ static int conf_uint(const char *key, const char *v, unsigned int min, unsigned 
 	return 0;
 }
 
-static int conf_str(const char *key, const char *v, char **out, char *err, size_t errlen)
+static int rgmd_conf_str(const char *key, const char *v, char **out, char *err, size_t errlen)
 {
 	char *s = strdup(v);
 
@@ -47,8 +50,8 @@ static int conf_str(const char *key, const char *v, char **out, char *err, size_
 	return 0;
 }
 
-int rgmd_split_host_port(const char *s, char *host, size_t hostlen, char *port,
-			 size_t portlen)
+int rgmd_conf_split_host_port(const char *s, char *host, size_t hostlen, char *port,
+			      size_t portlen)
 {
 	const char *colon, *h = s;
 	size_t n;
@@ -78,20 +81,20 @@ int rgmd_split_host_port(const char *s, char *host, size_t hostlen, char *port,
 	return 0;
 }
 
-static int conf_hostport(const char *key, const char *v, char **out, char *err,
+static int rgmd_conf_hostport(const char *key, const char *v, char **out, char *err,
 			 size_t errlen)
 {
 	char host[256], port[16];
 
-	if (rgmd_split_host_port(v, host, sizeof(host), port, sizeof(port))) {
+	if (rgmd_conf_split_host_port(v, host, sizeof(host), port, sizeof(port))) {
 		snprintf(err, errlen, "%s: '%s' is not HOST:PORT (port 1..65535)", key, v);
 		return -EINVAL;
 	}
-	return conf_str(key, v, out, err, errlen);
+	return rgmd_conf_str(key, v, out, err, errlen);
 }
 
 /* rate = N [burst M] */
-static int conf_rate(struct rgmd_conf *c, const char *v, char *err, size_t errlen)
+static int rgmd_conf_rate(struct rgmd_conf *c, const char *v, char *err, size_t errlen)
 {
 	char rate[32], word[32], burst[32], extra[2];
 	int n;
@@ -101,15 +104,15 @@ static int conf_rate(struct rgmd_conf *c, const char *v, char *err, size_t errle
 		snprintf(err, errlen, "rate: '%s' is not 'N' or 'N burst M'", v);
 		return -EINVAL;
 	}
-	if (conf_uint("rate", rate, 1, 100000, &c->rate, err, errlen))
+	if (rgmd_conf_uint("rate", rate, 1, 100000, &c->rate, err, errlen))
 		return -EINVAL;
 	c->burst = c->rate * 2;
-	if (n == 3 && conf_uint("rate burst", burst, 1, 100000, &c->burst, err, errlen))
+	if (n == 3 && rgmd_conf_uint("rate burst", burst, 1, 100000, &c->burst, err, errlen))
 		return -EINVAL;
 	return 0;
 }
 
-static int conf_key(struct rgmd_conf *c, const char *key, const char *v, char *err,
+static int rgmd_conf_key(struct rgmd_conf *c, const char *key, const char *v, char *err,
 		    size_t errlen)
 {
 	unsigned int n;
@@ -126,19 +129,19 @@ static int conf_key(struct rgmd_conf *c, const char *key, const char *v, char *e
 		return 0;
 	}
 	if (!strcmp(key, "server"))
-		return conf_hostport(key, v, &c->server, err, errlen);
+		return rgmd_conf_hostport(key, v, &c->server, err, errlen);
 	if (!strcmp(key, "listen"))
-		return conf_hostport(key, v, &c->listen, err, errlen);
+		return rgmd_conf_hostport(key, v, &c->listen, err, errlen);
 	if (!strcmp(key, "cert"))
-		return conf_str(key, v, &c->cert, err, errlen);
+		return rgmd_conf_str(key, v, &c->cert, err, errlen);
 	if (!strcmp(key, "key"))
-		return conf_str(key, v, &c->key, err, errlen);
+		return rgmd_conf_str(key, v, &c->key, err, errlen);
 	if (!strcmp(key, "ca"))
-		return conf_str(key, v, &c->ca, err, errlen);
+		return rgmd_conf_str(key, v, &c->ca, err, errlen);
 	if (!strcmp(key, "tls-priority"))
-		return conf_str(key, v, &c->priority, err, errlen);
+		return rgmd_conf_str(key, v, &c->priority, err, errlen);
 	if (!strcmp(key, "state-dir"))
-		return conf_str(key, v, &c->state_dir, err, errlen);
+		return rgmd_conf_str(key, v, &c->state_dir, err, errlen);
 	if (!strcmp(key, "gateway-id")) {
 		if (strlen(v) > 128 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
 					       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") !=
@@ -147,7 +150,7 @@ static int conf_key(struct rgmd_conf *c, const char *key, const char *v, char *e
 				 "gateway-id: '%s' must be 1..128 of A-Z a-z 0-9 . - _ :", v);
 			return -EINVAL;
 		}
-		return conf_str(key, v, &c->gateway_id, err, errlen);
+		return rgmd_conf_str(key, v, &c->gateway_id, err, errlen);
 	}
 	if (!strcmp(key, "allow")) {
 		if (c->n_allow == RGM_TLS_ALLOW_MAX) {
@@ -156,30 +159,30 @@ static int conf_key(struct rgmd_conf *c, const char *key, const char *v, char *e
 		}
 		if (rgm_tls_allow_parse(v, err, errlen))
 			return -EINVAL;
-		if (conf_str(key, v, &c->allow[c->n_allow], err, errlen))
+		if (rgmd_conf_str(key, v, &c->allow[c->n_allow], err, errlen))
 			return -ENOMEM;
 		c->n_allow++;
 		return 0;
 	}
 	if (!strcmp(key, "handshake-timeout"))
-		return conf_uint(key, v, 1, 300, &c->handshake_timeout, err, errlen);
+		return rgmd_conf_uint(key, v, 1, 300, &c->handshake_timeout, err, errlen);
 	if (!strcmp(key, "idle-timeout"))
-		return conf_uint(key, v, 1, 86400, &c->idle_timeout, err, errlen);
+		return rgmd_conf_uint(key, v, 1, 86400, &c->idle_timeout, err, errlen);
 	if (!strcmp(key, "max-connections"))
-		return conf_uint(key, v, 1, RGMD_MAX_CONNS_LIMIT, &c->max_connections, err,
+		return rgmd_conf_uint(key, v, 1, RGMD_MAX_CONNS_LIMIT, &c->max_connections, err,
 				 errlen);
 	if (!strcmp(key, "max-frame")) {
-		if (conf_uint(key, v, RGM_FRAME_MIN_MAX, RGM_FRAME_MAX, &n, err, errlen))
+		if (rgmd_conf_uint(key, v, RGM_FRAME_MIN_MAX, RGM_FRAME_MAX, &n, err, errlen))
 			return -EINVAL;
 		c->max_frame = n;
 		return 0;
 	}
 	if (!strcmp(key, "rate"))
-		return conf_rate(c, v, err, errlen);
+		return rgmd_conf_rate(c, v, err, errlen);
 	return rgm_policy_set(&c->policy, key, v, err, errlen);
 }
 
-static int conf_check_file(const char *key, const char *path, char *err, size_t errlen)
+static int rgmd_conf_check_file(const char *key, const char *path, char *err, size_t errlen)
 {
 	if (!path) {
 		snprintf(err, errlen, "%s is required", key);
@@ -193,7 +196,7 @@ static int conf_check_file(const char *key, const char *path, char *err, size_t 
 }
 
 /* Whole-file rules, once every line is read. */
-static int conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
+static int rgmd_conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 {
 	struct stat st = { 0 };
 
@@ -205,9 +208,9 @@ static int conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "mode listen needs 'listen = ADDR:PORT'");
 		return -EINVAL;
 	}
-	if (conf_check_file("cert", c->cert, err, errlen) ||
-	    conf_check_file("key", c->key, err, errlen) ||
-	    conf_check_file("ca", c->ca, err, errlen))
+	if (rgmd_conf_check_file("cert", c->cert, err, errlen) ||
+	    rgmd_conf_check_file("key", c->key, err, errlen) ||
+	    rgmd_conf_check_file("ca", c->ca, err, errlen))
 		return -EINVAL;
 	if (!c->n_allow) {
 		/* Any certificate the CA ever signed would do otherwise. */
@@ -232,7 +235,7 @@ static int conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 	return rgm_policy_validate(&c->policy, err, errlen);
 }
 
-static void conf_defaults(struct rgmd_conf *c)
+static void rgmd_conf_defaults(struct rgmd_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mode = RGMD_MODE_CALL_HOME;
@@ -245,27 +248,27 @@ static void conf_defaults(struct rgmd_conf *c)
 	rgm_policy_init(&c->policy);
 }
 
-static int conf_key_fn(void *priv, const char *key, const char *val, unsigned int line,
+static int rgmd_conf_key_fn(void *priv, const char *key, const char *val, unsigned int line,
 		       char *msg, size_t msglen)
 {
-	return conf_key(priv, key, val, msg, msglen);
+	return rgmd_conf_key(priv, key, val, msg, msglen);
 }
 
 int rgmd_conf_load(struct rgmd_conf *c, const char *path, char *err, size_t errlen)
 {
 	char msg[512];
 
-	conf_defaults(c);
+	rgmd_conf_defaults(c);
 	c->path = strdup(path);
 	c->state_dir = strdup(RGMD_DEFAULT_STATE_DIR);
 	if (!c->path || !c->state_dir) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	if (rgm_conf_read(path, RGMD_LINE_MAX, conf_key_fn, c, err, errlen))
+	if (rgm_conf_read(path, RGMD_LINE_MAX, rgmd_conf_key_fn, c, err, errlen))
 		return -1;
 	msg[0] = 0;
-	if (conf_validate(c, msg, sizeof(msg))) {
+	if (rgmd_conf_validate(c, msg, sizeof(msg))) {
 		snprintf(err, errlen, "%s: %s", path, msg[0] ? msg : "invalid");
 		return -1;
 	}

@@ -6,12 +6,22 @@
  * rgmd_conn_io() on readiness and rgmd_conn_expire() on deadlines.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "rgmd.h"
+#include "bucket.h"
+#include "clock.h"
+#include "conf.h"
+#include "conn.h"
+#include "engine.h"
+#include "log.h"
+#include "reply.h"
+#include "rgm_frame.h"
+#include "rgm_proto.h"
+#include "rgm_tls.h"
 
 /* Records handled per wakeup, so one busy peer cannot starve the others. */
 #define RGMD_READ_BUDGET	32
@@ -21,52 +31,53 @@
 /* How long a closing connection may take to flush its last reply. */
 #define RGMD_CLOSING_MS		2000
 
-int rgmd_conn_set_events(struct rgmd_conn *c, uint32_t events)
+static int rgmd_conn_set_events(struct rgmd_conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = &c->ev };
 
 	if (c->events == events)
 		return 0;
-	if (epoll_ctl(c->d->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+	if (epoll_ctl(c->cs->epfd, EPOLL_CTL_MOD, c->fd, &ev))
 		return -errno;
 	c->events = events;
 	return 0;
 }
 
-struct rgmd_conn *rgmd_conn_new(struct rgmd *d, int fd, bool callhome, const char *addr)
+struct rgmd_conn *rgmd_conn_new(struct rgmd_conns *cs, int fd, bool callhome,
+				const char *addr)
 {
 	struct rgmd_conn *c;
 	struct epoll_event ev = { 0 };
-	uint64_t now = rgmd_mono_ms();
+	uint64_t now = rgmd_clock_ms();
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->ev.kind = RGMD_EV_CONN;
-	c->d = d;
+	c->cs = cs;
 	c->fd = fd;
 	c->callhome = callhome;
 	c->state = callhome ? RGMD_CONN_CONNECTING : RGMD_CONN_HANDSHAKE;
-	c->peer.conn_id = ++d->next_conn_id;
+	c->peer.conn_id = ++cs->next_id;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	if (rgm_frame_dec_setup(&c->dec, d->conf->max_frame))
+	if (rgm_frame_dec_setup(&c->dec, cs->conf->max_frame))
 		goto err_dec;
-	rgm_frame_out_setup(&c->out, RGMD_OUT_FRAMES * (RGM_FRAME_HDR + d->conf->max_frame));
-	rgmd_bucket_setup(&c->bucket, d->conf->rate, d->conf->burst, now);
+	rgm_frame_out_setup(&c->out, RGMD_OUT_FRAMES * (RGM_FRAME_HDR + cs->conf->max_frame));
+	rgmd_bucket_setup(&c->bucket, cs->conf->rate, cs->conf->burst, now);
 	/* The handshake deadline covers the TCP connect of call-home too. */
-	c->deadline = now + d->conf->handshake_timeout * 1000ULL;
+	c->deadline = now + cs->conf->handshake_timeout * 1000ULL;
 
 	c->events = callhome ? EPOLLOUT : EPOLLIN;
 	ev.events = c->events;
 	ev.data.ptr = &c->ev;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+	if (epoll_ctl(cs->epfd, EPOLL_CTL_ADD, fd, &ev))
 		goto err_epoll;
 
-	c->next = d->conns;
-	if (d->conns)
-		d->conns->prev = c;
-	d->conns = c;
-	d->n_conns++;
+	c->next = cs->head;
+	if (cs->head)
+		cs->head->prev = c;
+	cs->head = c;
+	cs->n++;
 	return c;
 
 err_epoll:
@@ -79,7 +90,7 @@ err_dec:
 
 int rgmd_conn_start_tls(struct rgmd_conn *c)
 {
-	int err = rgm_tls_conn_new(c->d->tls, !c->callhome, c->fd, &c->tls);
+	int err = rgm_tls_conn_new(c->cs->tls, !c->callhome, c->fd, &c->tls);
 
 	if (err)
 		return err;
@@ -96,27 +107,23 @@ void rgmd_conn_close(struct rgmd_conn *c, const char *why)
 			  c->addr, c->peer.name ? " " : "", c->peer.name ? c->peer.name : "",
 			  why);
 	if (c->authed)
-		rgmd_engine_peer_gone(c->d->engine, &c->peer);
+		rgmd_engine_peer_gone(c->cs->engine, &c->peer);
 	c->authed = false;
 	c->state = RGMD_CONN_DEAD;
-	if (c->callhome)
-		rgmd_home_lost(c->d, c->peer.name != NULL);
 }
 
 void rgmd_conn_free(struct rgmd_conn *c)
 {
-	struct rgmd *d = c->d;
+	struct rgmd_conns *cs = c->cs;
 
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		d->conns = c->next;
+		cs->head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	d->n_conns--;
-	if (d->home == c)
-		d->home = NULL;
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	cs->n--;
+	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->tls && c->peer.name && !c->out.tail)
 		rgm_tls_conn_bye(c->tls);
 	rgm_tls_conn_free(c->tls);
@@ -165,7 +172,7 @@ static bool rgmd_conn_flush(struct rgmd_conn *c)
 /* Queues one frame; a peer that lets its queue fill up is dropped. */
 static bool rgmd_conn_push(struct rgmd_conn *c, const void *payload, size_t len)
 {
-	int err = rgm_frame_out_push(&c->out, payload, len, c->d->conf->max_frame);
+	int err = rgm_frame_out_push(&c->out, payload, len, c->cs->conf->max_frame);
 
 	if (err == -ENOBUFS) {
 		rgmd_warn("conn %llu %s: peer is not reading, output queue full: dropped",
@@ -199,20 +206,20 @@ static bool rgmd_conn_error_reply(struct rgmd_conn *c, const uint8_t *req, size_
 
 static bool rgmd_conn_request(struct rgmd_conn *c, const uint8_t *req, size_t len)
 {
-	uint64_t now = rgmd_mono_ms();
+	uint64_t now = rgmd_clock_ms();
 	char *reply = NULL;
 	size_t rlen = 0;
 	bool ok;
 
 	c->nreq++;
-	c->deadline = c->callhome ? 0 : now + c->d->conf->idle_timeout * 1000ULL;
+	c->deadline = c->callhome ? 0 : now + c->cs->conf->idle_timeout * 1000ULL;
 	if (!rgmd_bucket_take(&c->bucket, now)) {
 		rgmd_dbg("conn %llu: request %llu rate-limited",
 			 (unsigned long long)c->peer.conn_id, (unsigned long long)c->nreq);
 		return rgmd_conn_error_reply(c, req, len, RGM_ERR_RATE_LIMITED,
 					     "too many requests, slow down");
 	}
-	if (rgmd_engine_handle(c->d->engine, &c->peer, req, len, &reply, &rlen) || !reply) {
+	if (rgmd_engine_handle(c->cs->engine, &c->peer, req, len, &reply, &rlen) || !reply) {
 		free(reply);
 		rgmd_conn_close(c, "engine could not build a reply");
 		return false;
@@ -232,7 +239,7 @@ static void rgmd_conn_bad_frame(struct rgmd_conn *c, int err)
 	if (!rgmd_conn_error_reply(c, NULL, 0, RGM_ERR_BAD_REQUEST, msg))
 		return;
 	c->state = RGMD_CONN_CLOSING;
-	c->deadline = rgmd_mono_ms() + RGMD_CLOSING_MS;
+	c->deadline = rgmd_clock_ms() + RGMD_CLOSING_MS;
 }
 
 static void rgmd_conn_read(struct rgmd_conn *c)
@@ -262,7 +269,7 @@ static void rgmd_conn_read(struct rgmd_conn *c)
 				rgmd_conn_bad_frame(c, ret);
 			} else if (rgm_frame_out_pending(&c->out)) {
 				c->state = RGMD_CONN_CLOSING;
-				c->deadline = rgmd_mono_ms() + RGMD_CLOSING_MS;
+				c->deadline = rgmd_clock_ms() + RGMD_CLOSING_MS;
 			} else {
 				rgmd_conn_close(c, "peer closed");
 				return;
@@ -315,11 +322,9 @@ static void rgmd_conn_handshake(struct rgmd_conn *c)
 	}
 	c->state = RGMD_CONN_OPEN;
 	c->authed = true;
-	c->deadline = c->callhome ? 0 : rgmd_mono_ms() + c->d->conf->idle_timeout * 1000ULL;
+	c->deadline = c->callhome ? 0 : rgmd_clock_ms() + c->cs->conf->idle_timeout * 1000ULL;
 	rgmd_info("conn %llu %s: authenticated %s (%s)", (unsigned long long)c->peer.conn_id,
 		  c->addr, c->peer.name, rgm_tls_conn_desc(c->tls));
-	if (c->callhome)
-		c->d->home_backoff_ms = 0;	/* a working session resets the backoff */
 	rgmd_conn_set_events(c, EPOLLIN);
 	/* Data may have arrived with the last handshake flight. */
 	rgmd_conn_read(c);
@@ -379,7 +384,7 @@ void rgmd_conn_expire(struct rgmd_conn *c)
 	case RGMD_CONN_HANDSHAKE:
 		rgmd_warn("conn %llu %s: handshake timeout (%u s): refused",
 			  (unsigned long long)c->peer.conn_id, c->addr,
-			  c->d->conf->handshake_timeout);
+			  c->cs->conf->handshake_timeout);
 		rgmd_conn_close(c, NULL);
 		break;
 	case RGMD_CONN_OPEN:

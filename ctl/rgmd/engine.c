@@ -2,7 +2,10 @@
 /*
  * The rgmd protocol engine (engine.h): lifecycle, one request in, one reply
  * out, reservation timers and kernel events. The ops themselves are in
- * engine_ops.c, sessions in engine_session.c, the epoch in engine_epoch.c.
+ * engine_ops.c and engine_map.c, sessions in engine_session.c, the epoch in
+ * engine_epoch.c; the files call downward only:
+ *   engine.c -> engine_map.c -> engine_ops.c -> engine_session.c
+ * and engine.c -> engine_epoch.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "engine_epoch.h"
 #include "engine_int.h"
+#include "engine_map.h"
+#include "engine_ops.h"
+#include "engine_session.h"
+#include "rgm_nl.h"
+#include "rgm_policy.h"
+#include "rgm_proto.h"
 
 struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char *gateway_id,
 					const char *state_dir, char *err, size_t errlen)
@@ -42,13 +56,13 @@ struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char
 		snprintf(err, errlen, "netlink events: %s", strerror(-ret));
 		goto err_ev;
 	}
-	ret = rgmd_snapshot(e);
+	ret = rgmd_session_snapshot(e);
 	if (ret) {
 		snprintf(err, errlen, "dump: %s", rgm_nl_errmsg(e->nl));
 		goto err_dump;
 	}
 	/* adopt what is installed: owner cookies become unnamed sessions */
-	if (rgmd_sessions_sync(e)) {
+	if (rgmd_session_sync_all(e)) {
 		snprintf(err, errlen, "out of memory");
 		goto err_sync;
 	}
@@ -60,7 +74,7 @@ struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char
 
 err_epoch:
 err_sync:
-	rgmd_sessions_free_all(e);
+	rgmd_session_free_all(e);
 err_dump:
 	free(e->snap);
 	rgm_nl_close(e->ev);
@@ -81,7 +95,7 @@ void rgmd_engine_free(struct rgmd_engine *e)
 {
 	if (!e)
 		return;
-	rgmd_sessions_free_all(e);
+	rgmd_session_free_all(e);
 	free(e->snap);
 	rgm_nl_close(e->ev);
 	rgm_nl_close(e->nl);
@@ -104,9 +118,34 @@ uint64_t rgmd_engine_epoch(const struct rgmd_engine *e)
 	return e->epoch;
 }
 
-static char *rgmd_error_reply(const struct rgm_proto_error *perr, size_t *len)
+static char *rgmd_engine_error_reply(const struct rgm_proto_error *perr, size_t *len)
 {
 	return rgm_proto_finish(rgm_proto_error_new(perr), len);
+}
+
+/* The ops are engine_ops.c's, but for map (engine_map.c). */
+static int rgmd_engine_op(struct rgmd_engine *e, const struct rgmd_peer *peer,
+			  const struct rgm_req *req, struct json_object *reply,
+			  struct rgm_proto_error *perr)
+{
+	switch (req->op) {
+	case RGM_OP_HELLO:
+		return rgmd_ops_hello(e, req, reply, perr);
+	case RGM_OP_QUERY:
+		return rgmd_ops_query(e, req, reply, perr);
+	case RGM_OP_RESERVE:
+		return rgmd_ops_reserve(e, peer, req, reply, perr);
+	case RGM_OP_MAP:
+		return rgmd_map_op(e, peer, req, reply, perr);
+	case RGM_OP_RENEW:
+		return rgmd_ops_renew(e, peer, req, reply, perr);
+	case RGM_OP_UNMAP:
+		return rgmd_ops_unmap(e, peer, req, reply, perr);
+	case RGM_OP_LIST:
+		return rgmd_ops_list(e, peer, req, reply, perr);
+	default:
+		return rgmd_ops_fail(perr, RGM_ERR_UNKNOWN_OP, "unknown op");
+	}
 }
 
 int rgmd_engine_handle(struct rgmd_engine *e, const struct rgmd_peer *peer,
@@ -129,7 +168,7 @@ int rgmd_engine_handle(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	if (!r)
 		return -ENOMEM;
 	if (rgm_req_parse(req, len, r, &perr)) {
-		*reply = rgmd_error_reply(&perr, reply_len);
+		*reply = rgmd_engine_error_reply(&perr, reply_len);
 		goto out;
 	}
 	perr.has_id = true;
@@ -139,9 +178,9 @@ int rgmd_engine_handle(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		free(r);
 		return -ENOMEM;
 	}
-	if (rgmd_op(e, peer, r, o, &perr)) {
+	if (rgmd_engine_op(e, peer, r, o, &perr)) {
 		json_object_put(o);
-		*reply = rgmd_error_reply(&perr, reply_len);
+		*reply = rgmd_engine_error_reply(&perr, reply_len);
 	} else {
 		*reply = rgm_proto_finish(o, reply_len);
 	}
@@ -158,13 +197,13 @@ void rgmd_engine_peer_gone(struct rgmd_engine *e, const struct rgmd_peer *peer)
 	for (s = e->sessions; s; s = s->next)
 		for (i = s->n_resv; i-- > 0;)
 			if (s->resv[i].conn_id == peer->conn_id)
-				rgmd_resv_del(s, i);
-	rgmd_sessions_gc(e);
+				rgmd_session_resv_del(s, i);
+	rgmd_session_gc(e);
 }
 
 int rgmd_engine_timeout_ms(struct rgmd_engine *e)
 {
-	uint64_t now = rgmd_now_ms(), next = UINT64_MAX;
+	uint64_t now = rgmd_clock_ms(), next = UINT64_MAX;
 	struct rgmd_session *s;
 	unsigned int i;
 
@@ -179,15 +218,15 @@ int rgmd_engine_timeout_ms(struct rgmd_engine *e)
 
 void rgmd_engine_tick(struct rgmd_engine *e)
 {
-	uint64_t now = rgmd_now_ms();
+	uint64_t now = rgmd_clock_ms();
 	struct rgmd_session *s;
 	unsigned int i;
 
 	for (s = e->sessions; s; s = s->next)
 		for (i = s->n_resv; i-- > 0;)
 			if (s->resv[i].deadline <= now)
-				rgmd_resv_del(s, i);
-	rgmd_sessions_gc(e);
+				rgmd_session_resv_del(s, i);
+	rgmd_session_gc(e);
 }
 
 int rgmd_engine_events_fd(struct rgmd_engine *e)
@@ -196,24 +235,25 @@ int rgmd_engine_events_fd(struct rgmd_engine *e)
 }
 
 /* Expired tuples of one owner, gathered while the kernel's events are read. */
-struct rgmd_expired {
+struct rgmd_engine_expired {
 	uint64_t owner;
 	struct json_object *maps;
 	bool named;		/* the session's name, as it was then */
 	char name[RGM_PROTO_SESSION_MAX + 1];
 };
 
-struct rgmd_events_ctx {
+struct rgmd_engine_events_ctx {
 	struct rgmd_engine *e;
-	struct rgmd_expired *x;
+	struct rgmd_engine_expired *x;
 	unsigned int n, cap;
 };
 
-static void rgmd_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason, void *arg)
+static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason,
+				 void *arg)
 {
-	struct rgmd_events_ctx *c = arg;
+	struct rgmd_engine_events_ctx *c = arg;
 	struct rgmd_session *s;
-	struct rgmd_expired *n;
+	struct rgmd_engine_expired *n;
 	unsigned int i;
 
 	if (!m->owner)
@@ -266,13 +306,13 @@ static void rgmd_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8_t reas
  * vanished as expired (the administrator may have deleted it instead; the
  * server re-checks with list either way), then resynchronize.
  */
-static void rgmd_events_resync(struct rgmd_engine *e, struct rgmd_events_ctx *c)
+static void rgmd_engine_events_resync(struct rgmd_engine *e, struct rgmd_engine_events_ctx *c)
 {
 	struct rgmd_session *s;
 	struct rgm_mapping m;
 	unsigned int i, j;
 
-	if (rgmd_snapshot(e))
+	if (rgmd_session_snapshot(e))
 		return;
 	for (s = e->sessions; s; s = s->next) {
 		/* backwards: the callback swap-removes the tuple from s */
@@ -283,23 +323,23 @@ static void rgmd_events_resync(struct rgmd_engine *e, struct rgmd_events_ctx *c)
 			if (j < e->n_snap)
 				continue;
 			m = s->maps[i];
-			rgmd_event_cb(RGM_CMD_MAP_GONE, &m, RGM_REASON_EXPIRED, c);
+			rgmd_engine_event_cb(RGM_CMD_MAP_GONE, &m, RGM_REASON_EXPIRED, c);
 		}
 	}
-	rgmd_sessions_sync(e);
+	rgmd_session_sync_all(e);
 }
 
 void rgmd_engine_events(struct rgmd_engine *e, rgmd_notify_fn notify, void *arg)
 {
-	struct rgmd_events_ctx c = { .e = e };
+	struct rgmd_engine_events_ctx c = { .e = e };
 	struct json_object *o;
 	char owner[20], *payload;
 	unsigned int i;
 	size_t len;
 
-	if (rgm_nl_events_recv(e->ev, rgmd_event_cb, &c) == -ENOBUFS) {
+	if (rgm_nl_events_recv(e->ev, rgmd_engine_event_cb, &c) == -ENOBUFS) {
 		e->event_overflows++;
-		rgmd_events_resync(e, &c);
+		rgmd_engine_events_resync(e, &c);
 	}
 	for (i = 0; i < c.n; i++) {
 		snprintf(owner, sizeof(owner), "%016" PRIx64, c.x[i].owner);
@@ -322,5 +362,5 @@ void rgmd_engine_events(struct rgmd_engine *e, rgmd_notify_fn notify, void *arg)
 		free(payload);
 	}
 	free(c.x);
-	rgmd_sessions_gc(e);
+	rgmd_session_gc(e);
 }

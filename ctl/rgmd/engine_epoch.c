@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "engine_epoch.h"
 #include "engine_int.h"
 
 static int rgmd_epoch_read(const char *path, uint64_t *out)

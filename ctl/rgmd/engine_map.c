@@ -8,7 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "engine_int.h"
+#include "engine_map.h"
+#include "engine_ops.h"
+#include "engine_session.h"
+#include "rgm_nl.h"
+#include "rgm_policy.h"
+#include "rgm_proto.h"
 
 /*
  * A retried map: the session's installed tuples must be exactly what the
@@ -123,10 +131,10 @@ static int rgmd_map_replay(struct rgmd_engine *e, struct rgmd_session *s,
 	/* a retry also renews the lease to what it asks for */
 	ret = rgm_nl_map_renew(e->nl, &sel, req->lease, &count);
 	if (ret)
-		return rgmd_kfail(e, perr, "renew", ret);
+		return rgmd_ops_kfail(e, perr, "renew", ret);
 	maps = calloc(2 * req->n_streams, sizeof(*maps));
 	if (!maps)
-		return rgmd_fail(perr, RGM_ERR_INTERNAL, "out of memory");
+		return rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory");
 	for (i = 0; i < req->n_streams; i++) {
 		const struct rgm_mapping *m = &s->maps[first[i]];
 
@@ -144,7 +152,7 @@ static int rgmd_map_replay(struct rgmd_engine *e, struct rgmd_session *s,
 	ret = rgmd_map_reply(reply, req, maps, idx, true);
 	free(maps);
 	if (ret)
-		return rgmd_fail(perr, RGM_ERR_INTERNAL, "out of memory");
+		return rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory");
 	return 0;
 }
 
@@ -166,7 +174,7 @@ static struct rgmd_ports *rgmd_map_ports(struct rgmd_engine *e, struct rgmd_sess
 	p = malloc(sizeof(*p));
 	if (!p)
 		return NULL;
-	rgmd_ports_fill(e, s, proto, a, p);
+	rgmd_ops_ports_fill(e, s, proto, a, p);
 	c->ports[c->n_ports++] = p;
 	return p;
 }
@@ -200,24 +208,25 @@ static int rgmd_map_port(struct rgmd_engine *e, struct rgmd_session *s,
 	int r, r2, port = -1;
 
 	if (!p)
-		return rgmd_fail(perr, RGM_ERR_INTERNAL, "out of memory");
+		return rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory");
 	if (st->global_port) {
 		for (j = 0; j < k; j++) {
 			uint16_t pp = st->global_port + j;
 
-			if (rgmd_port_ok(e, pp, perr))
+			if (rgmd_ops_port_ok(e, pp, perr))
 				return -1;
 			r = rgmd_map_own_resv(s, c, st->proto, ga, pp);
 			if (st->reserved && r < 0)
-				return rgmd_fail(perr, RGM_ERR_NOT_RESERVED,
-						 "streams[%u]: port %u is not reserved by this session",
-						 idx, pp);
-			if (rgmd_bit(p, pp)) {
+				return rgmd_ops_fail(perr, RGM_ERR_NOT_RESERVED,
+						     "streams[%u]: port %u is not reserved by this session",
+						     idx, pp);
+			if (rgmd_ops_bit(p, pp)) {
 				other = NULL;
-				rgmd_resv_find(e, st->proto, ga, pp, &other);
-				return rgmd_fail(perr, RGM_ERR_PORT_IN_USE, "streams[%u]: port %u is %s",
-						 idx, pp, other && other != s ?
-						 "reserved by another session" : "mapped");
+				rgmd_session_resv_find(e, st->proto, ga, pp, &other);
+				return rgmd_ops_fail(perr, RGM_ERR_PORT_IN_USE,
+						     "streams[%u]: port %u is %s", idx, pp,
+						     other && other != s ?
+						     "reserved by another session" : "mapped");
 			}
 		}
 		port = st->global_port;
@@ -227,30 +236,31 @@ static int rgmd_map_port(struct rgmd_engine *e, struct rgmd_session *s,
 			const struct rgmd_resv *rv = &s->resv[i];
 
 			if (c->consume[i] || rv->proto != st->proto ||
-			    rv->addr.s_addr != ga.s_addr || rgmd_bit(p, rv->port))
+			    rv->addr.s_addr != ga.s_addr || rgmd_ops_bit(p, rv->port))
 				continue;
 			if (st->rtcp) {
 				if ((rv->port & 1) || rv->port + 1 > hi)
 					continue;
 				r2 = rgmd_map_own_resv(s, c, st->proto, ga, rv->port + 1);
-				if (r2 < 0 && (!st->reserved ? rgmd_bit(p, rv->port + 1) : true))
+				if (r2 < 0 &&
+				    (!st->reserved ? rgmd_ops_bit(p, rv->port + 1) : true))
 					continue;
 			}
 			port = rv->port;
 		}
 		if (port < 0 && st->reserved)
-			return rgmd_fail(perr, RGM_ERR_NOT_RESERVED,
-					 "streams[%u]: this session holds no reserved %s left",
-					 idx, st->rtcp ? "pair" : "port");
+			return rgmd_ops_fail(perr, RGM_ERR_NOT_RESERVED,
+					     "streams[%u]: this session holds no reserved %s left",
+					     idx, st->rtcp ? "pair" : "port");
 		if (port < 0)
-			port = rgmd_ports_pick(p, lo, hi, st->rtcp);
+			port = rgmd_ops_ports_pick(p, lo, hi, st->rtcp);
 		if (port < 0)
-			return rgmd_fail(perr, RGM_ERR_TABLE_FULL,
-					 "streams[%u]: no free global %s left in %u-%u",
-					 idx, st->rtcp ? "pair" : "port", lo, hi);
+			return rgmd_ops_fail(perr, RGM_ERR_TABLE_FULL,
+					     "streams[%u]: no free global %s left in %u-%u",
+					     idx, st->rtcp ? "pair" : "port", lo, hi);
 	}
 	for (j = 0; j < k; j++) {
-		rgmd_bit_set(p, port + j);
+		rgmd_ops_bit_set(p, port + j);
 		r = rgmd_map_own_resv(s, c, st->proto, ga, port + j);
 		if (r >= 0)
 			c->consume[r] = true;
@@ -259,9 +269,9 @@ static int rgmd_map_port(struct rgmd_engine *e, struct rgmd_session *s,
 	return 0;
 }
 
-int rgmd_op_map(struct rgmd_engine *e, const struct rgmd_peer *peer,
-		       const struct rgm_req *req, struct json_object *reply,
-		       struct rgm_proto_error *perr)
+int rgmd_map_op(struct rgmd_engine *e, const struct rgmd_peer *peer,
+		const struct rgm_req *req, struct json_object *reply,
+		struct rgm_proto_error *perr)
 {
 	struct in_addr self[RGMD_SELF_ADDRS_MAX], ga;
 	struct rgm_mapping maps[2 * RGM_PROTO_STREAMS_MAX];
@@ -273,24 +283,24 @@ int rgmd_op_map(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	bool created = false;
 	int ret = -1;
 
-	if (rgmd_kcfg_refresh(e, perr) || rgmd_range(e, &lo, &hi, perr) ||
-	    rgmd_sync(e, perr) ||
-	    rgmd_session_lookup(e, peer, req->session, &s, perr))
+	if (rgmd_ops_kcfg_refresh(e, perr) || rgmd_ops_range(e, &lo, &hi, perr) ||
+	    rgmd_ops_sync(e, perr) ||
+	    rgmd_ops_session_lookup(e, peer, req->session, &s, perr))
 		return -1;
 
 	if (s && s->n_maps) {
-		rgmd_session_claim(s, peer, req->session);
+		rgmd_ops_session_claim(s, peer, req->session);
 		if (rgmd_map_matches(s, req, first))
 			return rgmd_map_replay(e, s, req, first, reply, perr);
-		return rgmd_fail(perr, RGM_ERR_BAD_REQUEST,
-				 "session '%s' already has other mappings: unmap it first",
-				 req->session);
+		return rgmd_ops_fail(perr, RGM_ERR_BAD_REQUEST,
+				     "session '%s' already has other mappings: unmap it first",
+				     req->session);
 	}
 
 	/* policy, whatever the server says */
 	if (rgm_policy_check_lease(&e->pol, req->lease, perr->msg, sizeof(perr->msg)))
 		goto denied;
-	n_self = rgmd_own_addrs(e, self);
+	n_self = rgmd_ops_own_addrs(e, self);
 	for (i = 0; i < req->n_streams; i++) {
 		const struct rgm_req_stream *st = &req->streams[i];
 		char msg[RGM_PROTO_MSG_MAX - 16];
@@ -321,7 +331,7 @@ int rgmd_op_map(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	for (i = 0; i < req->n_streams; i++) {
 		const struct rgm_req_stream *st = &req->streams[i];
 
-		if (rgmd_global_addr(e, st->has_global_addr, st->global_addr, &ga, perr) ||
+		if (rgmd_ops_global_addr(e, st->has_global_addr, st->global_addr, &ga, perr) ||
 		    rgmd_map_port(e, s, &c, st, i, ga, lo, hi, &port, perr))
 			goto out;
 		first[i] = n;
@@ -343,7 +353,7 @@ int rgmd_op_map(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	}
 	for (i = 0; i < RGMD_RESV_PER_SESSION; i++)
 		consumed += c.consume[i];
-	total = rgmd_owned_count(e) + rgmd_resv_total(e) - consumed + n;
+	total = rgmd_ops_owned_count(e) + rgmd_session_resv_total(e) - consumed + n;
 	if (rgm_policy_check_counts(&e->pol, req->streams[0].local_addr, 0, total, perr->msg,
 				    sizeof(perr->msg)))
 		goto denied;
@@ -351,7 +361,7 @@ int rgmd_op_map(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	/* one batch: the kernel installs all or none */
 	ret = rgm_nl_map_add(e->nl, maps, n);
 	if (ret) {
-		ret = rgmd_kfail(e, perr, "map", ret);
+		ret = rgmd_ops_kfail(e, perr, "map", ret);
 		goto out;
 	}
 	if (!s) {
@@ -360,21 +370,21 @@ int rgmd_op_map(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	}
 	ret = -1;
 	if (!s) {
-		rgmd_fail(perr, RGM_ERR_INTERNAL, "out of memory (mappings installed)");
+		rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory (mappings installed)");
 		goto out;
 	}
-	rgmd_session_claim(s, peer, req->session);
+	rgmd_ops_session_claim(s, peer, req->session);
 	for (i = s->n_resv; i-- > 0;)
 		if (c.consume[i])
-			rgmd_resv_del(s, i);
+			rgmd_session_resv_del(s, i);
 	for (i = 0; i < n; i++)
 		if (rgmd_session_add_map(s, &maps[i])) {
-			rgmd_fail(perr, RGM_ERR_INTERNAL, "out of memory (mappings installed)");
+			rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory (mappings installed)");
 			goto out;
 		}
 	created = false;
 	if (rgmd_map_reply(reply, req, maps, first, false)) {
-		rgmd_fail(perr, RGM_ERR_INTERNAL, "out of memory (mappings installed)");
+		rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory (mappings installed)");
 		goto out;
 	}
 	ret = 0;

@@ -7,19 +7,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine_int.h"
+#include "engine_session.h"
+#include "rgm_nl.h"
 
-uint64_t rgmd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int rgmd_snap_cb(const struct rgm_mapping *m, void *arg)
+static int rgmd_session_snap_cb(const struct rgm_mapping *m, void *arg)
 {
 	struct rgmd_engine *e = arg;
 	struct rgm_mapping *n;
@@ -40,17 +33,17 @@ static int rgmd_snap_cb(const struct rgm_mapping *m, void *arg)
 	return 0;
 }
 
-static void rgmd_snap_restart(void *arg)
+static void rgmd_session_snap_restart(void *arg)
 {
 	struct rgmd_engine *e = arg;
 
 	e->n_snap = 0;
 }
 
-int rgmd_snapshot(struct rgmd_engine *e)
+int rgmd_session_snapshot(struct rgmd_engine *e)
 {
 	e->n_snap = 0;
-	return rgm_nl_map_dump(e->nl, NULL, rgmd_snap_cb, rgmd_snap_restart, e);
+	return rgm_nl_map_dump(e->nl, NULL, rgmd_session_snap_cb, rgmd_session_snap_restart, e);
 }
 
 struct rgmd_session *rgmd_session_by_cookie(struct rgmd_engine *e, uint64_t cookie)
@@ -89,7 +82,7 @@ void rgmd_session_free(struct rgmd_engine *e, struct rgmd_session *s)
 	free(s);
 }
 
-void rgmd_sessions_gc(struct rgmd_engine *e)
+void rgmd_session_gc(struct rgmd_engine *e)
 {
 	struct rgmd_session **pp = &e->sessions, *s;
 
@@ -104,7 +97,7 @@ void rgmd_sessions_gc(struct rgmd_engine *e)
 	}
 }
 
-void rgmd_sessions_free_all(struct rgmd_engine *e)
+void rgmd_session_free_all(struct rgmd_engine *e)
 {
 	struct rgmd_session *s;
 
@@ -154,7 +147,7 @@ void rgmd_session_del_map(struct rgmd_session *s, uint32_t id)
  * Rebuilds every session's mapping list from the snapshot. Owner cookie 0 is
  * what rgmctl uses by default: those are the administrator's, not a session's.
  */
-int rgmd_sessions_sync(struct rgmd_engine *e)
+int rgmd_session_sync_all(struct rgmd_engine *e)
 {
 	struct rgmd_session *s;
 	unsigned int i;
@@ -178,12 +171,12 @@ int rgmd_sessions_sync(struct rgmd_engine *e)
 		if (ret)
 			return ret;
 	}
-	rgmd_sessions_gc(e);
+	rgmd_session_gc(e);
 	return 0;
 }
 
-struct rgmd_resv *rgmd_resv_find(struct rgmd_engine *e, uint8_t proto, struct in_addr addr,
-				 uint16_t port, struct rgmd_session **owner)
+struct rgmd_resv *rgmd_session_resv_find(struct rgmd_engine *e, uint8_t proto, struct in_addr addr,
+					 uint16_t port, struct rgmd_session **owner)
 {
 	struct rgmd_session *s;
 	unsigned int i;
@@ -202,7 +195,7 @@ struct rgmd_resv *rgmd_resv_find(struct rgmd_engine *e, uint8_t proto, struct in
 	return NULL;
 }
 
-unsigned int rgmd_resv_total(const struct rgmd_engine *e)
+unsigned int rgmd_session_resv_total(const struct rgmd_engine *e)
 {
 	const struct rgmd_session *s;
 	unsigned int n = 0;
@@ -212,7 +205,7 @@ unsigned int rgmd_resv_total(const struct rgmd_engine *e)
 	return n;
 }
 
-void rgmd_resv_del(struct rgmd_session *s, unsigned int idx)
+void rgmd_session_resv_del(struct rgmd_session *s, unsigned int idx)
 {
 	s->resv[idx] = s->resv[--s->n_resv];
 }

@@ -10,33 +10,33 @@
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "rgmd.h"
+#include "callhome.h"
+#include "clock.h"
+#include "conf.h"
+#include "conn.h"
+#include "engine.h"
+#include "ev.h"
+#include "log.h"
+#include "loop.h"
+#include "rgm_tls.h"
 
 #define RGMD_ACCEPT_PAUSE_MS	200
 
-uint64_t rgmd_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int rgmd_epoll_add(struct rgmd *d, int fd, struct rgmd_ev *ev)
+static int rgmd_loop_epoll_add(struct rgmd *d, int fd, struct rgmd_ev *ev)
 {
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
 
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
+	return epoll_ctl(d->conns.epfd, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
 }
 
-static int rgmd_listen_setup(struct rgmd *d)
+static int rgmd_loop_listen_setup(struct rgmd *d)
 {
 	struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM,
@@ -45,11 +45,12 @@ static int rgmd_listen_setup(struct rgmd *d)
 	char host[256], port[16];
 	int fd, on = 1, ret;
 
-	if (rgmd_split_host_port(d->conf->listen, host, sizeof(host), port, sizeof(port)))
+	if (rgmd_conf_split_host_port(d->conns.conf->listen, host, sizeof(host), port,
+				      sizeof(port)))
 		return -EINVAL;
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
-		rgmd_err("listen %s: %s", d->conf->listen, gai_strerror(ret));
+		rgmd_err("listen %s: %s", d->conns.conf->listen, gai_strerror(ret));
 		return -EINVAL;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -60,18 +61,18 @@ static int rgmd_listen_setup(struct rgmd *d)
 		goto err;
 	freeaddrinfo(res);
 	d->listen_fd = fd;
-	rgmd_info("listening on %s", d->conf->listen);
+	rgmd_info("listening on %s", d->conns.conf->listen);
 	return 0;
 err:
 	ret = -errno;
-	rgmd_err("listen %s: %s", d->conf->listen, strerror(errno));
+	rgmd_err("listen %s: %s", d->conns.conf->listen, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	freeaddrinfo(res);
 	return ret;
 }
 
-static void rgmd_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+static void rgmd_loop_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
 
@@ -80,7 +81,7 @@ static void rgmd_addr_str(const struct sockaddr_storage *ss, char *buf, size_t l
 	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
-static void rgmd_accept(struct rgmd *d)
+static void rgmd_loop_accept(struct rgmd *d)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -99,18 +100,18 @@ static void rgmd_accept(struct rgmd *d)
 			 * spin, so stop listening briefly; the backlog waits. */
 			rgmd_warn("accept: %s; pausing accepts for %d ms", strerror(errno),
 				  RGMD_ACCEPT_PAUSE_MS);
-			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
-			d->listen_resume_at = rgmd_mono_ms() + RGMD_ACCEPT_PAUSE_MS;
+			epoll_ctl(d->conns.epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
+			d->listen_resume_at = rgmd_clock_ms() + RGMD_ACCEPT_PAUSE_MS;
 			return;
 		}
-		rgmd_addr_str(&ss, addr, sizeof(addr));
-		if (d->n_conns >= d->conf->max_connections) {
+		rgmd_loop_addr_str(&ss, addr, sizeof(addr));
+		if (d->conns.n >= d->conns.conf->max_connections) {
 			rgmd_warn("connection from %s refused: max-connections %u reached", addr,
-				  d->conf->max_connections);
+				  d->conns.conf->max_connections);
 			close(fd);
 			continue;
 		}
-		c = rgmd_conn_new(d, fd, false, addr);
+		c = rgmd_conn_new(&d->conns, fd, false, addr);
 		if (!c) {
 			rgmd_warn("connection from %s refused: out of memory", addr);
 			close(fd);
@@ -122,53 +123,53 @@ static void rgmd_accept(struct rgmd *d)
 	}
 }
 
-static void rgmd_notify_all(const char *payload, size_t len, void *arg)
+static void rgmd_loop_notify_all(const char *payload, size_t len, void *arg)
 {
 	struct rgmd *d = arg;
 	struct rgmd_conn *c;
 
-	for (c = d->conns; c; c = c->next)
+	for (c = d->conns.head; c; c = c->next)
 		rgmd_conn_notify(c, payload, len);
 }
 
-void rgmd_reload(struct rgmd *d)
+static void rgmd_loop_reload(struct rgmd *d)
 {
 	struct rgmd_conf *nc;
 	struct rgm_tls_opts o;
 	struct rgm_tls *tls;
 	char err[1024];
 
-	rgmd_info("SIGHUP: reloading %s", d->conf->path);
+	rgmd_info("SIGHUP: reloading %s", d->conns.conf->path);
 	nc = calloc(1, sizeof(*nc));
 	if (!nc) {
 		rgmd_err("reload refused: out of memory; keeping the running configuration");
 		return;
 	}
-	if (rgmd_conf_load(nc, d->conf->path, err, sizeof(err)))
+	if (rgmd_conf_load(nc, d->conns.conf->path, err, sizeof(err)))
 		goto refuse;
 	rgmd_conf_tls_opts(nc, &o);
 	tls = rgm_tls_new(&o, err, sizeof(err));
 	if (!tls)
 		goto refuse;
-	if (rgmd_engine_set_policy(d->engine, &nc->policy, err, sizeof(err))) {
+	if (rgmd_engine_set_policy(d->conns.engine, &nc->policy, err, sizeof(err))) {
 		rgm_tls_put(tls);
 		goto refuse;
 	}
-	if (nc->mode != d->conf->mode ||
-	    (nc->listen && d->conf->listen && strcmp(nc->listen, d->conf->listen)))
+	if (nc->mode != d->conns.conf->mode ||
+	    (nc->listen && d->conns.conf->listen && strcmp(nc->listen, d->conns.conf->listen)))
 		rgmd_warn("reload: mode and listen address need a restart; unchanged");
 	/* Open sessions keep the credentials they were verified with; new
 	 * ones use the new certificates, allow list and limits. */
-	rgm_tls_put(d->tls);
-	d->tls = tls;
-	nc->mode = d->conf->mode;
-	if (d->conf->listen) {
+	rgm_tls_put(d->conns.tls);
+	d->conns.tls = tls;
+	nc->mode = d->conns.conf->mode;
+	if (d->conns.conf->listen) {
 		free(nc->listen);
-		nc->listen = strdup(d->conf->listen);
+		nc->listen = strdup(d->conns.conf->listen);
 	}
-	rgmd_conf_free(d->conf);
-	free(d->conf);
-	d->conf = nc;
+	rgmd_conf_free(d->conns.conf);
+	free(d->conns.conf);
+	d->conns.conf = nc;
 	rgmd_info("reload: new configuration in force");
 	return;
 
@@ -178,14 +179,14 @@ refuse:
 	free(nc);
 }
 
-static void rgmd_signal(struct rgmd *d)
+static void rgmd_loop_signal(struct rgmd *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			rgmd_reload(d);
+			rgmd_loop_reload(d);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -197,23 +198,23 @@ static void rgmd_signal(struct rgmd *d)
 	}
 }
 
-int rgmd_setup(struct rgmd *d, struct rgmd_conf *conf, struct rgmd_engine *engine,
-	       struct rgm_tls *tls)
+int rgmd_loop_setup(struct rgmd *d, struct rgmd_conf *conf, struct rgmd_engine *engine,
+		    struct rgm_tls *tls)
 {
 	sigset_t mask;
 	int err;
 
 	memset(d, 0, sizeof(*d));
-	d->conf = conf;
-	d->engine = engine;
-	d->tls = tls;
+	d->conns.conf = conf;
+	d->conns.engine = engine;
+	d->conns.tls = tls;
 	d->listen_fd = -1;
 	d->listen_ev.kind = RGMD_EV_LISTEN;
 	d->signal_ev.kind = RGMD_EV_SIGNAL;
 	d->engine_ev.kind = RGMD_EV_ENGINE;
 
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0)
+	d->conns.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->conns.epfd < 0)
 		return -errno;
 
 	sigemptyset(&mask);
@@ -226,23 +227,23 @@ int rgmd_setup(struct rgmd *d, struct rgmd_conf *conf, struct rgmd_engine *engin
 		err = -errno;
 		goto err_signal;
 	}
-	err = rgmd_epoll_add(d, d->signal_fd, &d->signal_ev);
+	err = rgmd_loop_epoll_add(d, d->signal_fd, &d->signal_ev);
 	if (err)
 		goto err_signal_add;
 	if (rgmd_engine_events_fd(engine) >= 0) {
-		err = rgmd_epoll_add(d, rgmd_engine_events_fd(engine), &d->engine_ev);
+		err = rgmd_loop_epoll_add(d, rgmd_engine_events_fd(engine), &d->engine_ev);
 		if (err)
 			goto err_signal_add;
 	}
 	if (conf->mode == RGMD_MODE_LISTEN) {
-		err = rgmd_listen_setup(d);
+		err = rgmd_loop_listen_setup(d);
 		if (err)
 			goto err_signal_add;
-		err = rgmd_epoll_add(d, d->listen_fd, &d->listen_ev);
+		err = rgmd_loop_epoll_add(d, d->listen_fd, &d->listen_ev);
 		if (err)
 			goto err_listen_add;
 	} else {
-		d->home_retry_at = 1;	/* dial at once */
+		d->home.retry_at = 1;	/* dial at once */
 	}
 	return 0;
 
@@ -251,41 +252,42 @@ err_listen_add:
 err_signal_add:
 	close(d->signal_fd);
 err_signal:
-	close(d->epfd);
+	close(d->conns.epfd);
 	return err;
 }
 
-void rgmd_teardown(struct rgmd *d)
+void rgmd_loop_teardown(struct rgmd *d)
 {
 	d->stop = true;
-	while (d->conns) {
-		rgmd_conn_close(d->conns, NULL);
-		rgmd_conn_free(d->conns);
+	while (d->conns.head) {
+		rgmd_conn_close(d->conns.head, NULL);
+		rgmd_conn_free(d->conns.head);
 	}
+	d->home.conn = NULL;
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	close(d->signal_fd);
-	close(d->epfd);
+	close(d->conns.epfd);
 }
 
 /* The next deadline of anything, as an epoll_wait timeout. */
-static int rgmd_timeout(struct rgmd *d, uint64_t now)
+static int rgmd_loop_timeout(struct rgmd *d, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 	struct rgmd_conn *c;
 	int t;
 
-	for (c = d->conns; c; c = c->next) {
+	for (c = d->conns.head; c; c = c->next) {
 		if (c->busy)
 			return 0;
 		if (c->deadline && c->deadline < next)
 			next = c->deadline;
 	}
-	if (d->home_retry_at && d->home_retry_at < next)
-		next = d->home_retry_at;
+	if (d->home.retry_at && d->home.retry_at < next)
+		next = d->home.retry_at;
 	if (d->listen_resume_at && d->listen_resume_at < next)
 		next = d->listen_resume_at;
-	t = rgmd_engine_timeout_ms(d->engine);
+	t = rgmd_engine_timeout_ms(d->conns.engine);
 	if (t >= 0 && now + t < next)
 		next = now + t;
 	if (next == UINT64_MAX)
@@ -295,18 +297,25 @@ static int rgmd_timeout(struct rgmd *d, uint64_t now)
 	return next - now > 60000 ? 60000 : (int)(next - now);
 }
 
-static void rgmd_reap(struct rgmd *d)
+static void rgmd_loop_reap(struct rgmd *d)
 {
 	struct rgmd_conn *c, *n;
 
-	for (c = d->conns; c; c = n) {
+	for (c = d->conns.head; c; c = n) {
 		n = c->next;
-		if (c->state == RGMD_CONN_DEAD)
-			rgmd_conn_free(c);
+		if (c->state != RGMD_CONN_DEAD)
+			continue;
+		/* call-home learns here that its session ended */
+		if (c == d->home.conn) {
+			d->home.conn = NULL;
+			if (!d->stop)
+				rgmd_home_lost(&d->home, c->peer.name != NULL);
+		}
+		rgmd_conn_free(c);
 	}
 }
 
-int rgmd_run(struct rgmd *d)
+int rgmd_loop_run(struct rgmd *d)
 {
 	struct epoll_event evs[64];
 	struct rgmd_conn *c;
@@ -314,8 +323,8 @@ int rgmd_run(struct rgmd *d)
 	int n, i;
 
 	while (!d->stop) {
-		now = rgmd_mono_ms();
-		n = epoll_wait(d->epfd, evs, 64, rgmd_timeout(d, now));
+		now = rgmd_clock_ms();
+		n = epoll_wait(d->conns.epfd, evs, 64, rgmd_loop_timeout(d, now));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -327,13 +336,13 @@ int rgmd_run(struct rgmd *d)
 
 			switch (ev->kind) {
 			case RGMD_EV_LISTEN:
-				rgmd_accept(d);
+				rgmd_loop_accept(d);
 				break;
 			case RGMD_EV_SIGNAL:
-				rgmd_signal(d);
+				rgmd_loop_signal(d);
 				break;
 			case RGMD_EV_ENGINE:
-				rgmd_engine_events(d->engine, rgmd_notify_all, d);
+				rgmd_engine_events(d->conns.engine, rgmd_loop_notify_all, d);
 				break;
 			case RGMD_EV_CONN:
 				c = (struct rgmd_conn *)ev;
@@ -341,21 +350,21 @@ int rgmd_run(struct rgmd *d)
 				break;
 			}
 		}
-		now = rgmd_mono_ms();
-		for (c = d->conns; c; c = c->next) {
+		now = rgmd_clock_ms();
+		for (c = d->conns.head; c; c = c->next) {
 			if (c->busy && c->state == RGMD_CONN_OPEN)
 				rgmd_conn_io(c, 0);
 			if (c->deadline && c->deadline <= now)
 				rgmd_conn_expire(c);
 		}
-		if (rgmd_engine_timeout_ms(d->engine) == 0)
-			rgmd_engine_tick(d->engine);
-		rgmd_reap(d);
-		if (d->home_retry_at && d->home_retry_at <= now)
-			rgmd_home_dial(d);
+		if (rgmd_engine_timeout_ms(d->conns.engine) == 0)
+			rgmd_engine_tick(d->conns.engine);
+		rgmd_loop_reap(d);
+		if (!d->stop && d->home.retry_at && d->home.retry_at <= now)
+			rgmd_home_dial(&d->home, &d->conns);
 		if (d->listen_resume_at && d->listen_resume_at <= now) {
 			d->listen_resume_at = 0;
-			if (rgmd_epoll_add(d, d->listen_fd, &d->listen_ev))
+			if (rgmd_loop_epoll_add(d, d->listen_fd, &d->listen_ev))
 				rgmd_err("cannot resume accepting: %s", strerror(errno));
 		}
 	}

@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rgmd.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+#include "rgm_log.h"
+#include "rgm_tls.h"
 
 static void usage(FILE *f)
 {
@@ -24,8 +29,6 @@ static void usage(FILE *f)
 		"  -d, --debug         log debug messages too\n"
 		"  -t, --check-config  validate the configuration and certificates, then exit\n");
 }
-
-bool rgmd_debug;
 
 int main(int argc, char **argv)
 {
@@ -103,18 +106,18 @@ int main(int argc, char **argv)
 		rgmd_err("engine: %s", err);
 		goto err_engine;
 	}
-	if (rgmd_setup(&d, conf, engine, tls)) {
+	if (rgmd_loop_setup(&d, conf, engine, tls)) {
 		rgmd_err("cannot start");
 		goto err_setup;
 	}
 	rgmd_info("gateway %s: %s mode, max %u connections, max frame %u, rate %u/s burst %u",
 		  conf->gateway_id, conf->mode == RGMD_MODE_LISTEN ? "listen" : "call-home",
 		  conf->max_connections, conf->max_frame, conf->rate, conf->burst);
-	ret = rgmd_run(&d) ? 1 : 0;
+	ret = rgmd_loop_run(&d) ? 1 : 0;
 	/* d owns whatever configuration and credentials a reload installed. */
-	conf = d.conf;
-	tls = d.tls;
-	rgmd_teardown(&d);
+	conf = d.conns.conf;
+	tls = d.conns.tls;
+	rgmd_loop_teardown(&d);
 err_setup:
 	rgmd_engine_free(engine);
 err_engine:

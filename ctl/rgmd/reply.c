@@ -5,13 +5,14 @@
  * built with the protocol's own builders (lib/rgm_proto.h) so a client needs
  * one parser, and echo the request's "id" when it can be read.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "reply.h"
 #include "rgm_proto.h"
-#include "rgmd.h"
 
 char *rgmd_reply_error(const uint8_t *req, size_t len, enum rgm_err code, const char *msg,
 		       size_t *out_len)
