@@ -57,10 +57,16 @@ fi
 scripts/mkcontent.sh build/media-content >"$res/mkcontent.log" 2>&1 ||
 	echo "not ok 1 mkcontent makes the test titles" >"$res/host-mkcontent.tap"
 
-echo "== selftests in the VM (one boot)"
+# rgm.ko built by Debian's dkms for the VM's kernel, for selftests/dkms_test.sh
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
+scripts/dkms-stage.sh build/dkms "${kernel#/boot/vmlinuz-}" >"$res/dkms-stage.log" 2>&1 ||
+	echo "not ok 1 dkms builds rgm.ko (build/results/dkms-stage.log)" >"$res/host-dkms.tap"
+
+echo "== selftests in the VM (one boot)"
+# /lib/modules is a writable overlay there: dkms_test.sh installs into it
 (cd / && vng --disable-kvm --run "$kernel" --user root --cpus 2 --memory 2G \
-	--rwdir "$top" -- "$top/selftests/run.sh" "$top/$res") >"$res/vm-console.log" 2>&1
+	--rwdir "$top" --overlay-rwdir /usr/lib/modules \
+	-- "$top/selftests/run.sh" "$top/$res") >"$res/vm-console.log" 2>&1
 vm_rc=$?
 [ -f "$res/vm-done" ] || {
 	echo "not ok 1 the VM run finished (vng exit $vm_rc)" >"$res/vm-boot.tap"

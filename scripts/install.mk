@@ -85,3 +85,13 @@ uninstall:
 # The Debian packages (debian/), into build/debs; see tests/install_test.sh.
 debs:
 	scripts/mkdebs.sh
+
+# The module's source for DKMS: /usr/src/rgm-VERSION with dkms.conf.
+DKMSDIR ?= /usr/src/rgm-$(RGM_VERSION)
+.PHONY: install-dkms
+install-dkms:
+	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/include/uapi/linux
+	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/
+	$(INSTALL) -m 0644 kmod/Kbuild kmod/*.[ch] $(DESTDIR)$(DKMSDIR)/kmod/
+	$(INSTALL) -m 0644 include/uapi/linux/rgm.h $(DESTDIR)$(DKMSDIR)/include/uapi/linux/
+	sed 's/#MODULE_VERSION#/$(RGM_VERSION)/' dkms.conf >$(DESTDIR)$(DKMSDIR)/dkms.conf
