@@ -29,7 +29,7 @@ INST_UNITS := ctl/rgmd/rgmd.service confserver/rgm-confserver.service \
 INST_EXAMPLES := ctl/rgmd/rgmd.conf.example confserver/confserver.conf.example \
 	      examples/rgm-portal.env.example examples/rgm-mediaserver.env.example
 INST_DOCS  := README.md $(wildcard Documentation/*.rst)
-INST_SYSUSERS := $(wildcard examples/sysusers.d/*.conf)
+INST_SYSUSERS := $(wildcard examples/sysusers/*.conf)
 
 .PHONY: install install-progs install-units install-man install-docs \
 	modules_install uninstall
