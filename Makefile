@@ -5,6 +5,9 @@
 #   make demo       the whole flow in a VM (see README)
 #   make bench      per-packet cost with 1, 10k, 60k mappings (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
+#   make install    programs, units, man pages, examples, docs (DESTDIR, PREFIX)
+#   make modules_install   rgm.ko into /lib/modules/KVER/updates, then depmod
+#   make debs       the Debian packages (debian/), into build/debs
 #
 # KDIR picks the kernel to build against: the newest installed headers.
 
@@ -12,12 +15,13 @@ KVER  ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
 KDIR  ?= /lib/modules/$(KVER)/build
 
 CC      ?= cc
+PKG_CONFIG ?= pkg-config
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -D_GNU_SOURCE -isystem include/uapi -Ilib
 PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(PKG_CFLAGS)
 
 # One program per folder; every .c in it belongs to it.
@@ -31,7 +35,7 @@ SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
 
-.PHONY: all kmod user check demo bench setup clean fuzz
+.PHONY: all kmod user progs check demo bench setup clean fuzz
 
 all: kmod user
 
@@ -39,6 +43,9 @@ kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 user: $(PROGS) $(SELFTESTS) $(UNITTESTS)
+
+# the programs alone (what the packages build)
+progs: $(PROGS)
 
 # made afresh: no member outlives its source
 $(LIB): $(LIB_SRCS:.c=.o)
@@ -64,7 +71,26 @@ mediaserver/rgm-mediaserver: $(call objs,mediaserver) $(LIB)
 portal/rgm-portal: $(call objs,portal) $(LIB)
 appliance/rgm-appliance: $(call objs,appliance) $(LIB)
 $(PROGS):
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call prog_libs,$@) -lpthread
+
+# Each program links only the libraries it uses: the gateway side (rgmd,
+# rgmctl) pulls in neither SQLite nor libmicrohttpd nor libcurl. The
+# archive's members are taken only when referenced, so a smaller list
+# still resolves; tests/install_test.sh checks the DT_NEEDED entries.
+PKGS_rgmctl          := libnl-3.0 libnl-genl-3.0 gnutls json-c
+PKGS_rgmd            := libnl-3.0 libnl-genl-3.0 gnutls json-c
+# (confserver takes libnl only because rgm_stream_parse lives in rgm_nl.c)
+PKGS_rgm-confserver  := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd
+PKGS_rgm-mediaserver := gnutls json-c libmicrohttpd
+PKGS_rgm-portal      := json-c libmicrohttpd libcurl
+PKGS_rgm-appliance   := gnutls json-c libcurl
+prog_libs = $(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $(1))) 2>/dev/null)
+
+# One version for every program: the VERSION file (debian/changelog
+# carries the same, checked by tests/install_test.sh).
+RGM_VERSION := $(shell cat VERSION)
+lib/rgm_version.o: CFLAGS += -DRGM_VERSION='"$(RGM_VERSION)"'
+lib/rgm_version.o: VERSION
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 # private: the objects some tests link keep the programs' warnings.
@@ -106,6 +132,8 @@ bench:
 
 fuzz:
 	$(MAKE) -C fuzz
+
+include scripts/install.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "ap.h"
+#include "rgm_version.h"
 
 struct args {
 	struct ap_portal portal;
@@ -33,6 +34,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: rgm-appliance --portal URL --id ID --addr IP\n"
 		"                     [--gateway-type T|--gateway G] [-j] COMMAND\n"
+		"       rgm-appliance { --help | --version }\n"
+		"\n"
+		"COMMAND:\n"
 		"  register\n"
 		"  titles\n"
 		"  watch TITLE [--ports P1,P2] [--out DIR] [--sdp FILE] [--lease N] [--timeout S]\n"
@@ -316,6 +320,7 @@ int main(int argc, char **argv)
 		{ "gateway", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	static const struct option copts[] = {
@@ -335,7 +340,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+jh", gopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jhV", gopts, NULL)) != -1) {
 		switch (c) {
 		case 'P': a.portal.base = optarg; break;
 		case 'i': a.portal.id = optarg; break;
@@ -348,6 +353,7 @@ int main(int argc, char **argv)
 			a.have_addr = true;
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'V': rgm_version_print("rgm-appliance"); return 0;
 		default: goto bad;
 		}
 	}

@@ -22,6 +22,8 @@
 #include <curl/curl.h>
 
 #include "portal.h"
+#include "rgm_notify.h"
+#include "rgm_version.h"
 
 #define PORTAL_DEFAULT_LEASE_MARGIN	10
 #define PORTAL_DEFAULT_MAX_CONNS	64
@@ -33,6 +35,8 @@ static void usage(FILE *f)
 		"Usage: rgm-portal --listen ADDR:PORT --confserver URL [--confserver-ca FILE]\n"
 		"                  --token-file FILE --mediaserver URL [--media-token-file FILE]\n"
 		"                  [--lease-margin S] [--max-connections N] [-d]\n"
+		"       rgm-portal { --help | --version }\n"
+		"\n"
 		"  --listen ADDR:PORT        IPv4 address and port to serve appliances on\n"
 		"  --confserver URL          https://HOST:PORT of the configuration server\n"
 		"                            (http:// to a loopback address only)\n"
@@ -42,7 +46,9 @@ static void usage(FILE *f)
 		"  --media-token-file FILE   bearer token for the media server\n"
 		"  --lease-margin S          seconds added to a title's duration (default %d)\n"
 		"  --max-connections N       concurrent client connections (default %d)\n"
-		"  -d, --debug               log debug messages too\n",
+		"  -d, --debug               log debug messages too\n"
+		"  -h, --help                print this help\n"
+		"  -V, --version             print the version\n",
 		PORTAL_DEFAULT_LEASE_MARGIN, PORTAL_DEFAULT_MAX_CONNS);
 }
 
@@ -99,6 +105,7 @@ int main(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, O_MAXCONN },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *conf = NULL, *conf_ca = NULL, *token = NULL;
@@ -112,7 +119,7 @@ int main(int argc, char **argv)
 	int opt, sig, ret = 1;
 
 	rgm_log_setup("rgm-portal");
-	while ((opt = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "dhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case O_LISTEN: listen = optarg; break;
 		case O_CONF: conf = optarg; break;
@@ -138,6 +145,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			rgm_version_print("rgm-portal");
 			return 0;
 		default:
 			usage(stderr);
@@ -195,6 +205,7 @@ int main(int argc, char **argv)
 	}
 	portal_info("serving on %s; configuration server %s, media server %s", listen,
 		    p.conf.base, p.media.base);
+	rgm_notify("READY=1");
 
 	if (sigwait(&set, &sig) == 0)
 		portal_info("%s: stopping", strsignal(sig));

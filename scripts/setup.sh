@@ -17,6 +17,9 @@ pkgs=(
 	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
+	# packaging: make debs, dkms, lintian, man page and unit checks
+	dpkg-dev debhelper dh-dkms dkms fakeroot lintian mandoc groff-base
+	systemd bash-completion
 )
 
 missing=()
