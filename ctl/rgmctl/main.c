@@ -24,7 +24,8 @@ static void usage(FILE *f)
 		"Usage: rgmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       rgmctl help\n"
 		"where  OBJECT := { mapping | config | ports | stats | monitor | remote }\n"
-		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -h[elp] | -V[ersion] }\n"
+		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -D[ataplane] { kmod | nftables | auto } |\n"
+		"                    -h[elp] | -V[ersion] }\n"
 		"\n");
 	mapping_usage(f);
 	fputc('\n', f);
@@ -83,9 +84,9 @@ static int do_object(int argc, char **argv)
 	return rgmctl_objects[k].fn(argc - 1, argv + 1);
 }
 
-enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_HELP, OPT_VERSION };
+enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_DATAPLANE, OPT_HELP, OPT_VERSION };
 static const char *const rgmctl_options[] = {
-	[OPT_JSON] = "json", [OPT_PRETTY] = "pretty", [OPT_NETNS] = "netns",
+	[OPT_JSON] = "json", [OPT_PRETTY] = "pretty", [OPT_NETNS] = "netns", [OPT_DATAPLANE] = "Dataplane",
 	[OPT_HELP] = "help", [OPT_VERSION] = "Version", NULL
 };
 
@@ -117,6 +118,16 @@ int main(int argc, char **argv)
 							  argv[0]);
 			argc--, argv++;
 			rgmctl.netns = argv[0];
+			break;
+		case OPT_DATAPLANE:
+			if (argc < 2)
+				return rgmctl_usage_error(NULL, "option \"%s\" needs a dataplane",
+							  argv[0]);
+			argc--, argv++;
+			k = rgm_dp_parse(argv[0]);
+			if (k < 0)
+				return rgmctl_usage_error(NULL, "unknown dataplane \"%s\"", argv[0]);
+			rgmctl.dataplane = k;
 			break;
 		case OPT_HELP:
 			usage(stdout);
