@@ -28,7 +28,9 @@
  *
  * The configuration lives in the table too: set gaddrs (global addresses),
  * interval set ports (managed range), map cfg (the numbers below), and
- * named counters for the packet path's statistics.
+ * named counters for the packet path's statistics. Map gone tells events
+ * handles why a mapping went: id -> rgm_reason for a minute after a delete
+ * (nothing there: its lease ran out).
  *
  * Read-modify-write (id allocation, the mapping limit, config checks) is
  * serialized between processes with a lock file (RGM_NFT_LOCK); the kernel
@@ -84,6 +86,7 @@ static const char rgm_nft_skeleton[] =
 "	set gaddrs { type ipv4_addr; }\n"
 "	set ports { type inet_service; flags interval; }\n"
 "	map cfg { type mark : mark; }\n"
+"	map gone { type mark : mark; flags timeout; }\n"
 "	map dnat_to { type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; flags timeout; }\n"
 "	set srv_full { type inet_proto . ipv4_addr . inet_service . ipv4_addr . inet_service; flags timeout; }\n"
 "	set srv_addr { type inet_proto . ipv4_addr . inet_service . ipv4_addr; flags timeout; }\n"
@@ -152,7 +155,7 @@ static const char rgm_nft_skeleton[] =
 /* What a listing of an intact table holds; anything else is repaired. */
 #define RGM_NFT_CHAINS	8
 #define RGM_NFT_RULES	27
-#define RGM_NFT_SETS	12
+#define RGM_NFT_SETS	13
 
 static const char *const rgm_nft_srv_sets[] = { "srv_any", "srv_port", "srv_addr", "srv_full" };
 static const char *const rgm_nft_ctr_sets[] = { "bound_in", "bound_out", "drops" };
@@ -173,6 +176,8 @@ struct rgm_nft_state {
 	unsigned int n, cap;
 	uint64_t ctr[RGM_STATS_A_MAX + 1];
 	unsigned int chains, rules, sets;
+	uint32_t (*gone)[2];	/* id, reason */
+	unsigned int n_gone;
 };
 
 struct rgm_nft {
@@ -357,6 +362,7 @@ static int rgm_nft_run_buf(struct rgm_nft *t, struct rgm_nft_buf *b)
 static void rgm_nft_state_free(struct rgm_nft_state *s)
 {
 	free(s->e);
+	free(s->gone);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -570,9 +576,28 @@ static int rgm_nft_read_cfg(struct rgm_nft_state *s, const char *name, json_obje
 	json_object *e;
 	int64_t k, v;
 
+	if (!strcmp(name, "gone")) {
+		s->gone = calloc(n ? n : 1, sizeof(*s->gone));
+		if (!s->gone)
+			return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(elems, i);
-		if (!strcmp(name, "cfg")) {
+		if (!strcmp(name, "gone")) {
+			json_object *x;
+
+			/* [{"elem": {"val": id, "timeout": ..}}, reason] */
+			if (!json_object_is_type(e, json_type_array) ||
+			    rgm_nft_int(json_object_array_get_idx(e, 1), &v))
+				return -1;
+			x = json_object_array_get_idx(e, 0);
+			if (json_object_object_get_ex(x, "elem", &x))
+				json_object_object_get_ex(x, "val", &x);
+			if (rgm_nft_int(x, &k))
+				return -1;
+			s->gone[s->n_gone][0] = k;
+			s->gone[s->n_gone++][1] = v;
+		} else if (!strcmp(name, "cfg")) {
 			if (!json_object_is_type(e, json_type_array) ||
 			    rgm_nft_int(json_object_array_get_idx(e, 0), &k) ||
 			    rgm_nft_int(json_object_array_get_idx(e, 1), &v))
@@ -672,7 +697,7 @@ static int rgm_nft_read(struct rgm_nft *t, struct rgm_nft_state *s)
 			if (pass == 0 && !strcmp(nm, "dnat_to"))
 				ret = rgm_nft_read_dnat(s, elems);
 			else if (pass == 0 && (!strcmp(nm, "cfg") || !strcmp(nm, "gaddrs") ||
-					       !strcmp(nm, "ports")))
+					       !strcmp(nm, "ports") || !strcmp(nm, "gone")))
 				ret = rgm_nft_read_cfg(s, nm, elems);
 			else if (pass == 1) {
 				for (unsigned int c = 0; c < 3; c++)
@@ -1215,8 +1240,14 @@ static int rgm_nft_map_del(void *priv, const struct rgm_sel *sel, uint32_t *coun
 		return ret;
 	ret = rgm_nft_select(t, &s, sel, &maps, &n);
 	if (!ret && n) {
-		for (i = 0; i < n; i++)
+		uint8_t reason = sel->kind == RGM_SEL_ID || sel->kind == RGM_SEL_KEY ?
+				 RGM_REASON_DELETED : RGM_REASON_FLUSHED;
+
+		for (i = 0; i < n; i++) {
 			rgm_nft_put_mapping(&b, &maps[i], 0);
+			rgm_nft_printf(&b, "add element ip rgm gone { %u timeout 60s : %u }\n",
+				       maps[i].id, reason);
+		}
 		rgm_nft_put_num(&b, &s, RGM_NFT_CFG_DELETED, s.num[RGM_NFT_CFG_DELETED] + n);
 		ret = rgm_nft_run_buf(t, &b);
 		/* after the elements: no new flow can bind while this runs */
@@ -1487,11 +1518,11 @@ static int rgm_nft_stats_get(void *priv, struct rgm_stats *st)
  * elements that time out. An events handle keeps the last listing; it
  * re-reads the table when the ruleset changed and when the next lease runs
  * out, and reports the difference: new ids as MAP_NEW, vanished ones as
- * MAP_GONE, "expired" when their lease was over by then, else "deleted".
- * It also puts the table back when an operator flushed or changed it.
+ * MAP_GONE with the reason map gone has for them, else "expired"; it
+ * removes the conntrack entries of expired ones. It also puts the table
+ * back when an operator flushed or changed it.
  */
-/* The listing truncates to whole seconds: the latest the lease can end. A
- * delete seen before it is a delete, a disappearance after it an expiry. */
+/* The listing truncates to whole seconds: the latest the lease can end. */
 static uint64_t rgm_nft_deadline(uint64_t now, const struct rgm_mapping *m)
 {
 	return now + ((uint64_t)m->expires + 1) * 1000;
@@ -1579,8 +1610,9 @@ static int rgm_nft_events_recv(void *priv, rgm_event_cb cb, void *arg)
 {
 	struct rgm_nft *t = priv;
 	struct rgm_nft_state s;
+	struct rgm_mapping *expired;
+	unsigned int i, j, k, n_expired = 0;
 	uint64_t now;
-	unsigned int i, j;
 	bool repair;
 	int ret;
 
@@ -1613,13 +1645,24 @@ static int rgm_nft_events_recv(void *priv, rgm_event_cb cb, void *arg)
 
 	now = rgm_nft_now_ms();
 	qsort(s.e, s.n, sizeof(*s.e), rgm_nft_id_cmp);
+	expired = calloc(t->snap.n ? t->snap.n : 1, sizeof(*expired));
+	if (!expired) {
+		rgm_nft_state_free(&s);
+		return rgm_nft_err(t, -ENOMEM, NULL);
+	}
 	for (i = 0, j = 0; i < t->snap.n || j < s.n;) {
 		struct rgm_nft_entry *o = i < t->snap.n ? &t->snap.e[i] : NULL;
 		struct rgm_nft_entry *n = j < s.n ? &s.e[j] : NULL;
 
 		if (o && (!n || o->m.id < n->m.id)) {
-			cb(RGM_CMD_MAP_GONE, &o->m,
-			   o->deadline <= now ? RGM_REASON_EXPIRED : RGM_REASON_DELETED, arg);
+			uint8_t reason = RGM_REASON_EXPIRED;
+
+			for (k = 0; k < s.n_gone; k++)
+				if (s.gone[k][0] == o->m.id)
+					reason = s.gone[k][1];
+			if (reason == RGM_REASON_EXPIRED)
+				expired[n_expired++] = o->m;
+			cb(RGM_CMD_MAP_GONE, &o->m, reason, arg);
 			i++;
 		} else if (n && (!o || n->m.id < o->m.id)) {
 			n->deadline = rgm_nft_deadline(now, &n->m);
@@ -1635,7 +1678,11 @@ static int rgm_nft_events_recv(void *priv, rgm_event_cb cb, void *arg)
 	rgm_nft_state_free(&t->snap);
 	t->snap = s;
 	rgm_nft_arm(t);
-	return 0;
+	/* the kernel forgot them; their flows' conntrack entries are the
+	 * agent's to remove (the packet path drops their packets already) */
+	ret = rgm_nft_ct_flush(t, expired, n_expired);
+	free(expired);
+	return ret;
 }
 
 const struct rgm_dp_ops rgm_dp_nft_ops = {
