@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 
 #include "engine.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 #include "rgm_proto.h"
 
@@ -53,8 +53,8 @@ struct rgmd_engine {
 	char gateway_id[128];
 	char state_dir[256];
 	uint64_t epoch;
-	struct rgm_nl *nl;		/* requests */
-	struct rgm_nl *ev;		/* RGM_MCGRP_EVENTS */
+	struct rgm_dp *nl;		/* requests */
+	struct rgm_dp *ev;		/* events: MAP_NEW, MAP_GONE */
 	struct rgmd_session *sessions;
 	struct rgm_config kcfg;		/* refreshed by rgmd_kcfg_refresh */
 	unsigned int event_overflows;	/* events socket overflows resynced */

@@ -53,12 +53,12 @@ int rgmd_kfail(struct rgmd_engine *e, struct rgm_proto_error *perr, const char *
 		code = RGM_ERR_INTERNAL;
 		break;
 	}
-	return rgmd_fail(perr, code, "kernel refused %s: %s", what, rgm_nl_errmsg(e->nl));
+	return rgmd_fail(perr, code, "kernel refused %s: %s", what, rgm_dp_errmsg(e->nl));
 }
 
 int rgmd_kcfg_refresh(struct rgmd_engine *e, struct rgm_proto_error *perr)
 {
-	int ret = rgm_nl_config_get(e->nl, &e->kcfg);
+	int ret = rgm_dp_config_get(e->nl, &e->kcfg);
 
 	if (ret)
 		return rgmd_kfail(e, perr, "config get", ret);
@@ -470,7 +470,7 @@ static int rgmd_op_renew(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	}
 	rgmd_session_claim(s, peer, req->session);
 	sel.owner = s->cookie;
-	ret = rgm_nl_map_renew(e->nl, &sel, req->lease, &count);
+	ret = rgm_dp_map_renew(e->nl, &sel, req->lease, &count);
 	if (ret)
 		return rgmd_kfail(e, perr, "renew", ret);
 	for (i = 0; i < s->n_maps; i++)
@@ -497,7 +497,7 @@ static int rgmd_op_unmap(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	if (!s)
 		return rgmd_fail(perr, RGM_ERR_NO_SUCH_SESSION, "no session '%s'", req->session);
 	sel.owner = s->cookie;
-	ret = rgm_nl_map_del(e->nl, &sel, &count);
+	ret = rgm_dp_map_del(e->nl, &sel, &count);
 	if (ret)
 		return rgmd_kfail(e, perr, "unmap", ret);
 	released = s->n_resv;

@@ -50,7 +50,7 @@ static void rgmd_snap_restart(void *arg)
 int rgmd_snapshot(struct rgmd_engine *e)
 {
 	e->n_snap = 0;
-	return rgm_nl_map_dump(e->nl, NULL, rgmd_snap_cb, rgmd_snap_restart, e);
+	return rgm_dp_map_dump(e->nl, NULL, rgmd_snap_cb, rgmd_snap_restart, e);
 }
 
 struct rgmd_session *rgmd_session_by_cookie(struct rgmd_engine *e, uint64_t cookie)

@@ -157,6 +157,9 @@ void rgmd_reload(struct rgmd *d)
 	if (nc->mode != d->conf->mode ||
 	    (nc->listen && d->conf->listen && strcmp(nc->listen, d->conf->listen)))
 		rgmd_warn("reload: mode and listen address need a restart; unchanged");
+	if (nc->dataplane != d->conf->dataplane)
+		rgmd_warn("reload: the dataplane needs a restart; unchanged");
+	nc->dataplane = d->conf->dataplane;
 	/* Open sessions keep the credentials they were verified with; new
 	 * ones use the new certificates, allow list and limits. */
 	rgm_tls_put(d->tls);
