@@ -33,7 +33,8 @@
  * (nothing there: its lease ran out).
  *
  * Read-modify-write (id allocation, the mapping limit, config checks) is
- * serialized between processes with a lock file (RGM_NFT_LOCK); the kernel
+ * serialized between processes with a lock file (RGM_NFT_LOCK, /run/rgmd
+ * whatever rgmd's state-dir, as rgmctl must find it too); the kernel
  * applies each transaction atomically.
  */
 #include <errno.h>
@@ -49,6 +50,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -62,7 +64,9 @@
 
 #define RGM_NFT_TABLE	"rgm"
 #define RGM_NFT_VERSION	1
-#define RGM_NFT_LOCK	"/run/rgm-nft.lock"
+/* rgmd's runtime folder: writable under rgmd.service's ProtectSystem=strict */
+#define RGM_NFT_LOCK_DIR "/run/rgmd"
+#define RGM_NFT_LOCK	RGM_NFT_LOCK_DIR "/nft.lock"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -881,6 +885,8 @@ static int rgm_nft_rebuild(struct rgm_nft *t, const struct rgm_nft_state *s, boo
 static int rgm_nft_lock(struct rgm_nft *t)
 {
 	if (t->lock_fd < 0) {
+		if (mkdir(RGM_NFT_LOCK_DIR, 0755) < 0 && errno != EEXIST)
+			return rgm_nft_err(t, -errno, "%s: %s", RGM_NFT_LOCK_DIR, strerror(errno));
 		t->lock_fd = open(RGM_NFT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (t->lock_fd < 0)
 			return rgm_nft_err(t, -errno, "%s: %s", RGM_NFT_LOCK, strerror(errno));
