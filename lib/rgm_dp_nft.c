@@ -1528,10 +1528,13 @@ static int rgm_nft_stats_get(void *priv, struct rgm_stats *st)
  * removes the conntrack entries of expired ones. It also puts the table
  * back when an operator flushed or changed it.
  */
-/* The listing truncates to whole seconds: the latest the lease can end. */
+/* The listing truncates to whole seconds: the earliest the lease can end.
+ * From then on rgm_nft_arm() polls every RGM_NFT_POLL_MS until it is gone,
+ * so expiry is seen (and its flows cut) within that. */
+#define RGM_NFT_POLL_MS 100
 static uint64_t rgm_nft_deadline(uint64_t now, const struct rgm_mapping *m)
 {
-	return now + ((uint64_t)m->expires + 1) * 1000;
+	return now + (uint64_t)m->expires * 1000;
 }
 
 static void rgm_nft_arm(struct rgm_nft *t)
@@ -1545,7 +1548,7 @@ static void rgm_nft_arm(struct rgm_nft *t)
 			next = t->snap.e[i].deadline;
 	if (next) {
 		/* never spin on one that is late */
-		at = next > now + 100 ? next - now : 100;
+		at = next > now + RGM_NFT_POLL_MS ? next - now : RGM_NFT_POLL_MS;
 		its.it_value.tv_sec = at / 1000;
 		its.it_value.tv_nsec = (at % 1000) * 1000000;
 	}
