@@ -19,7 +19,8 @@ PKG_CONFIG ?= pkg-config
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -D_GNU_SOURCE -isystem include/uapi -Ilib
-PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl
+PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl \
+	   libnftables libnetfilter_conntrack
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(PKG_CFLAGS)
@@ -77,8 +78,8 @@ $(PROGS):
 # rgmctl) pulls in neither SQLite nor libmicrohttpd nor libcurl. The
 # archive's members are taken only when referenced, so a smaller list
 # still resolves; tests/install_test.sh checks the DT_NEEDED entries.
-PKGS_rgmctl          := libnl-3.0 libnl-genl-3.0 gnutls json-c
-PKGS_rgmd            := libnl-3.0 libnl-genl-3.0 gnutls json-c
+PKGS_rgmctl          := libnl-3.0 libnl-genl-3.0 gnutls json-c libnftables libnetfilter_conntrack
+PKGS_rgmd            := libnl-3.0 libnl-genl-3.0 gnutls json-c libnftables libnetfilter_conntrack
 # (confserver takes libnl only because rgm_stream_parse lives in rgm_nl.c)
 PKGS_rgm-confserver  := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd
 PKGS_rgm-mediaserver := gnutls json-c libmicrohttpd

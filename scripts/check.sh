@@ -8,7 +8,8 @@ cd "$top"
 need_setup=0
 command -v vng >/dev/null || need_setup=1
 [ -f build/kselftest/kselftest_harness.h ] || need_setup=1
-pkg-config --exists libnl-genl-3.0 gnutls json-c libmicrohttpd libcurl 2>/dev/null || need_setup=1
+pkg-config --exists libnl-genl-3.0 gnutls json-c libmicrohttpd libcurl libnftables \
+	libnetfilter_conntrack 2>/dev/null || need_setup=1
 command -v ffprobe >/dev/null || need_setup=1
 for t in dkms dh_dkms lintian mandoc dpkg-buildpackage; do command -v $t >/dev/null || need_setup=1; done
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need_setup=1

@@ -15,6 +15,8 @@ pkgs=(
 	# userspace libraries
 	libnl-3-dev libnl-genl-3-dev libgnutls28-dev gnutls-bin libjson-c-dev
 	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
+	# the nftables dataplane (lib/rgm_dp_nft.c)
+	libnftables-dev libnetfilter-conntrack-dev
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
 	# packaging: make debs, dkms, lintian, man page and unit checks

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 		"Usage: rgmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       rgmctl help\n"
 		"where  OBJECT := { mapping | config | ports | stats | monitor | remote }\n"
-		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -h[elp] | -V[ersion] }\n"
+		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -D[ataplane] { kmod | nftables | auto } |\n"
+		"                    -h[elp] | -V[ersion] }\n"
 		"\n");
 	mapping_usage(f);
 	fputc('\n', f);
@@ -82,10 +83,11 @@ static int do_object(int argc, char **argv)
 	return rgmctl_objects[k].fn(argc - 1, argv + 1);
 }
 
-enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_HELP, OPT_VERSION, OPT_VERSION_GNU };
+enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_DATAPLANE, OPT_HELP, OPT_VERSION,
+       OPT_VERSION_GNU };
 static const char *const rgmctl_options[] = {
 	[OPT_JSON] = "json", [OPT_PRETTY] = "pretty", [OPT_NETNS] = "netns",
-	[OPT_HELP] = "help", [OPT_VERSION] = "Version",
+	[OPT_DATAPLANE] = "Dataplane", [OPT_HELP] = "help", [OPT_VERSION] = "Version",
 	[OPT_VERSION_GNU] = "version",	/* --version, as every rgm program */
 	NULL
 };
@@ -121,7 +123,8 @@ static int rgmctl_late_options(int *argc, char **argv)
 			rgmctl.json = true;
 		} else if (k == OPT_PRETTY) {
 			rgmctl.pretty = true;
-		} else if (k == OPT_NETNS || k == OPT_VERSION || k == OPT_VERSION_GNU) {
+		} else if (k == OPT_NETNS || k == OPT_DATAPLANE || k == OPT_VERSION ||
+			   k == OPT_VERSION_GNU) {
 			return rgmctl_usage_error(NULL, "option \"%s\" goes before the object: "
 						  "rgmctl %s ... %s ...", argv[i], argv[i],
 						  argv[0]);
@@ -161,6 +164,16 @@ int main(int argc, char **argv)
 							  argv[0]);
 			argc--, argv++;
 			rgmctl.netns = argv[0];
+			break;
+		case OPT_DATAPLANE:
+			if (argc < 2)
+				return rgmctl_usage_error(NULL, "option \"%s\" needs a dataplane",
+							  argv[0]);
+			argc--, argv++;
+			k = rgm_dp_parse(argv[0]);
+			if (k < 0)
+				return rgmctl_usage_error(NULL, "unknown dataplane \"%s\"", argv[0]);
+			rgmctl.dataplane = k;
 			break;
 		case OPT_HELP:
 			usage(stdout);

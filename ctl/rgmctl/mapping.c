@@ -136,20 +136,20 @@ static int print_count(const char *key, const char *fmt, uint32_t count)
 
 static int mapping_install(struct rgm_mapping *maps, unsigned int n)
 {
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	int ret;
 
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_map_add(nl, maps, n);
+	ret = rgm_dp_map_add(nl, maps, n);
 	if (ret) {
 		ret = rgmctl_nl_error(nl, ret);
 	} else {
 		print_mappings(maps, n);
 		ret = RGMCTL_OK;
 	}
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
@@ -287,7 +287,7 @@ static int mapping_show(int argc, char **argv)
 	struct mapping_list l = { 0 };
 	struct rgm_mapping m;
 	struct rgm_sel sel;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	char err[128];
 	int used, ret;
 
@@ -306,12 +306,12 @@ static int mapping_show(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (argc && (sel.kind == RGM_SEL_ID || sel.kind == RGM_SEL_KEY)) {
-		ret = rgm_nl_map_get(nl, &sel, &m);
+		ret = rgm_dp_map_get(nl, &sel, &m);
 		if (ret)
 			goto err;
 		print_mappings(&m, 1);
 	} else {
-		ret = rgm_nl_map_dump(nl, argc ? &sel.owner : NULL, mapping_collect,
+		ret = rgm_dp_map_dump(nl, argc ? &sel.owner : NULL, mapping_collect,
 				      mapping_restart, &l);
 		if (ret)
 			goto err;
@@ -320,12 +320,12 @@ static int mapping_show(int argc, char **argv)
 		print_mappings(l.v, l.n);
 	}
 	free(l.v);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return RGMCTL_OK;
 err:
 	ret = rgmctl_nl_error(nl, ret);
 	free(l.v);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
@@ -334,7 +334,7 @@ err:
 static int mapping_del(int argc, char **argv)
 {
 	struct rgm_sel sel;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	uint32_t count = 0;
 	char err[128];
 	int used, ret;
@@ -347,12 +347,12 @@ static int mapping_del(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_map_del(nl, &sel, &count);
+	ret = rgm_dp_map_del(nl, &sel, &count);
 	if (ret)
 		ret = rgmctl_nl_error(nl, ret);
 	else
 		ret = print_count("deleted", "deleted %u", count);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
@@ -360,7 +360,7 @@ static int mapping_renew(int argc, char **argv)
 {
 	char *rest[argc + 1];
 	struct rgm_sel sel;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	uint32_t lease = 0, count = 0;
 	bool have_lease = false;
 	int i, nrest = 0, used, ret;
@@ -397,12 +397,12 @@ static int mapping_renew(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_map_renew(nl, &sel, lease, &count);
+	ret = rgm_dp_map_renew(nl, &sel, lease, &count);
 	if (ret)
 		ret = rgmctl_nl_error(nl, ret);
 	else
 		ret = print_count("renewed", "renewed %u", count);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 

@@ -14,7 +14,7 @@
 #include "engine_map.h"
 #include "engine_ops.h"
 #include "engine_session.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 #include "rgm_proto.h"
 
@@ -129,7 +129,7 @@ static int rgmd_map_replay(struct rgmd_engine *e, struct rgmd_session *s,
 	int ret;
 
 	/* a retry also renews the lease to what it asks for */
-	ret = rgm_nl_map_renew(e->nl, &sel, req->lease, &count);
+	ret = rgm_dp_map_renew(e->nl, &sel, req->lease, &count);
 	if (ret)
 		return rgmd_ops_kfail(e, perr, "renew", ret);
 	maps = calloc(2 * req->n_streams, sizeof(*maps));
@@ -359,7 +359,7 @@ int rgmd_map_op(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		goto denied;
 
 	/* one batch: the kernel installs all or none */
-	ret = rgm_nl_map_add(e->nl, maps, n);
+	ret = rgm_dp_map_add(e->nl, maps, n);
 	if (ret) {
 		ret = rgmd_ops_kfail(e, perr, "map", ret);
 		goto out;

@@ -10,7 +10,7 @@
 
 #include "engine_int.h"
 #include "engine_session.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 
 static int rgmd_session_snap_cb(const struct rgm_mapping *m, void *arg)
 {
@@ -43,7 +43,7 @@ static void rgmd_session_snap_restart(void *arg)
 int rgmd_session_snapshot(struct rgmd_engine *e)
 {
 	e->n_snap = 0;
-	return rgm_nl_map_dump(e->nl, NULL, rgmd_session_snap_cb, rgmd_session_snap_restart, e);
+	return rgm_dp_map_dump(e->nl, NULL, rgmd_session_snap_cb, rgmd_session_snap_restart, e);
 }
 
 struct rgmd_session *rgmd_session_by_cookie(struct rgmd_engine *e, uint64_t cookie)

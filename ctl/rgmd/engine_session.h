@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_proto.h"
 
 #define RGMD_RESV_PER_SESSION	64	/* reserved ports one session may hold */

@@ -112,8 +112,8 @@ int main(int argc, char **argv)
 		goto err_engine;
 	}
 
-	engine = rgmd_engine_new_dir(&conf->policy, conf->gateway_id, conf->state_dir, err,
-				     sizeof(err));
+	engine = rgmd_engine_new_dp(&conf->policy, conf->gateway_id, conf->state_dir,
+				    conf->dataplane, err, sizeof(err));
 	if (!engine) {
 		rgmd_err("engine: %s", err);
 		goto err_engine;
@@ -122,8 +122,9 @@ int main(int argc, char **argv)
 		rgmd_err("cannot start");
 		goto err_setup;
 	}
-	rgmd_info("gateway %s: %s mode, max %u connections, max frame %u, rate %u/s burst %u",
+	rgmd_info("gateway %s: %s mode, %s dataplane, max %u connections, max frame %u, rate %u/s burst %u",
 		  conf->gateway_id, conf->mode == RGMD_MODE_LISTEN ? "listen" : "call-home",
+		  rgm_dp_name(rgmd_engine_dataplane(engine)),
 		  conf->max_connections, conf->max_frame, conf->rate, conf->burst);
 	rgm_notify("READY=1");
 	ret = rgmd_loop_run(&d) ? 1 : 0;
