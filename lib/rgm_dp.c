@@ -37,7 +37,7 @@ static const char *rgm_dp_kmod_errmsg(const void *priv)
 	return rgm_nl_errmsg(priv);
 }
 
-static int rgm_dp_kmod_map_add(void *priv, struct rgm_mapping *maps, unsigned int n)
+static int rgm_dp_kmod_map_add(void *priv, struct rgm_map *maps, unsigned int n)
 {
 	return rgm_nl_map_add(priv, maps, n);
 }
@@ -53,7 +53,7 @@ static int rgm_dp_kmod_map_renew(void *priv, const struct rgm_sel *sel, uint32_t
 	return rgm_nl_map_renew(priv, sel, lease, count);
 }
 
-static int rgm_dp_kmod_map_get(void *priv, const struct rgm_sel *sel, struct rgm_mapping *out)
+static int rgm_dp_kmod_map_get(void *priv, const struct rgm_sel *sel, struct rgm_map *out)
 {
 	return rgm_nl_map_get(priv, sel, out);
 }
@@ -217,7 +217,7 @@ enum rgm_dp_kind rgm_dp_kind(const struct rgm_dp *dp)
 	return dp->ops->kind;
 }
 
-int rgm_dp_map_add(struct rgm_dp *dp, struct rgm_mapping *maps, unsigned int n)
+int rgm_dp_map_add(struct rgm_dp *dp, struct rgm_map *maps, unsigned int n)
 {
 	return dp->ops->map_add(dp->priv, maps, n);
 }
@@ -233,7 +233,7 @@ int rgm_dp_map_renew(struct rgm_dp *dp, const struct rgm_sel *sel, uint32_t leas
 	return dp->ops->map_renew(dp->priv, sel, lease, count);
 }
 
-int rgm_dp_map_get(struct rgm_dp *dp, const struct rgm_sel *sel, struct rgm_mapping *out)
+int rgm_dp_map_get(struct rgm_dp *dp, const struct rgm_sel *sel, struct rgm_map *out)
 {
 	return dp->ops->map_get(dp->priv, sel, out);
 }

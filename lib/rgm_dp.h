@@ -39,11 +39,11 @@ enum rgm_dp_kind rgm_dp_kind(const struct rgm_dp *dp);
 int rgm_dp_parse(const char *s);
 const char *rgm_dp_name(enum rgm_dp_kind kind);
 
-int rgm_dp_map_add(struct rgm_dp *dp, struct rgm_mapping *maps, unsigned int n);
+int rgm_dp_map_add(struct rgm_dp *dp, struct rgm_map *maps, unsigned int n);
 int rgm_dp_map_del(struct rgm_dp *dp, const struct rgm_sel *sel, uint32_t *count);
 int rgm_dp_map_renew(struct rgm_dp *dp, const struct rgm_sel *sel, uint32_t lease,
 		     uint32_t *count);
-int rgm_dp_map_get(struct rgm_dp *dp, const struct rgm_sel *sel, struct rgm_mapping *out);
+int rgm_dp_map_get(struct rgm_dp *dp, const struct rgm_sel *sel, struct rgm_map *out);
 int rgm_dp_map_dump(struct rgm_dp *dp, const uint64_t *owner, rgm_map_cb cb,
 		    void (*restart)(void *arg), void *arg);
 int rgm_dp_ports_free(struct rgm_dp *dp, uint8_t proto, const struct in_addr *global_addr,
@@ -68,10 +68,10 @@ struct rgm_dp_ops {
 	int (*open)(void **priv, bool events);
 	void (*close)(void *priv);
 	const char *(*errmsg)(const void *priv);
-	int (*map_add)(void *priv, struct rgm_mapping *maps, unsigned int n);
+	int (*map_add)(void *priv, struct rgm_map *maps, unsigned int n);
 	int (*map_del)(void *priv, const struct rgm_sel *sel, uint32_t *count);
 	int (*map_renew)(void *priv, const struct rgm_sel *sel, uint32_t lease, uint32_t *count);
-	int (*map_get)(void *priv, const struct rgm_sel *sel, struct rgm_mapping *out);
+	int (*map_get)(void *priv, const struct rgm_sel *sel, struct rgm_map *out);
 	int (*map_dump)(void *priv, const uint64_t *owner, rgm_map_cb cb,
 			void (*restart)(void *arg), void *arg);
 	int (*ports_free)(void *priv, uint8_t proto, const struct in_addr *global_addr,

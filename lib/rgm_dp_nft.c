@@ -167,7 +167,7 @@ static const char *const rgm_nft_ctr_sets[] = { "bound_in", "bound_out", "drops"
 /* One mapping as the table holds it; the key sorts the table. */
 struct rgm_nft_entry {
 	uint64_t key;
-	struct rgm_mapping m;
+	struct rgm_map m;
 	uint64_t deadline;	/* CLOCK_MONOTONIC ms, events handles only */
 };
 
@@ -447,7 +447,7 @@ static json_object *rgm_nft_elem_val(json_object *el, json_object **elem)
 }
 
 /* "id=.. owner=.. stream=.. lease=.. server=a.b.c.d:port" */
-static int rgm_nft_parse_comment(const char *s, struct rgm_mapping *m)
+static int rgm_nft_parse_comment(const char *s, struct rgm_map *m)
 {
 	char addr[16];
 	unsigned int id, stream, lease, port;
@@ -739,7 +739,7 @@ nomem:
 
 /* ---- writing ---- */
 
-static void rgm_nft_key_text(char *buf, size_t len, const struct rgm_mapping *m)
+static void rgm_nft_key_text(char *buf, size_t len, const struct rgm_map *m)
 {
 	char ga[INET_ADDRSTRLEN];
 
@@ -748,7 +748,7 @@ static void rgm_nft_key_text(char *buf, size_t len, const struct rgm_mapping *m)
 }
 
 /* The server filter's set and the key's tail in it. */
-static const char *rgm_nft_srv(const struct rgm_mapping *m, char *tail, size_t len)
+static const char *rgm_nft_srv(const struct rgm_map *m, char *tail, size_t len)
 {
 	char sa[INET_ADDRSTRLEN];
 	unsigned int kind = (m->server_addr.s_addr != INADDR_ANY) << 1 | (m->server_port != 0);
@@ -772,7 +772,7 @@ static const char *rgm_nft_srv(const struct rgm_mapping *m, char *tail, size_t l
 
 /* add (with timeout seconds left, != 0) or delete (timeout 0) every
  * element of m; the comment keeps the lease it was given. */
-static void rgm_nft_put_mapping(struct rgm_nft_buf *b, const struct rgm_mapping *m,
+static void rgm_nft_put_mapping(struct rgm_nft_buf *b, const struct rgm_map *m,
 				uint32_t timeout)
 {
 	char key[64], tail[40], la[INET_ADDRSTRLEN], sa[INET_ADDRSTRLEN], bound[96];
@@ -867,7 +867,7 @@ static int rgm_nft_rebuild(struct rgm_nft *t, const struct rgm_nft_state *s, boo
 		       RGM_NFT_CFG_ADDED, s->num[RGM_NFT_CFG_ADDED],
 		       RGM_NFT_CFG_DELETED, s->num[RGM_NFT_CFG_DELETED]);
 	for (i = 0; i < s->n; i++) {
-		struct rgm_mapping m = s->e[i].m;
+		struct rgm_map m = s->e[i].m;
 		uint32_t left = m.expires;
 
 		if (s->e[i].deadline)
@@ -1004,7 +1004,7 @@ static const char *rgm_nft_errmsg(const void *priv)
 /* ---- conntrack: cut the flows of removed mappings ---- */
 
 struct rgm_nft_ct {
-	const struct rgm_mapping *maps;
+	const struct rgm_map *maps;
 	unsigned int n;
 	struct nf_conntrack **kill;
 	unsigned int n_kill, cap;
@@ -1018,7 +1018,7 @@ static int rgm_nft_ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *c
 	if (!(nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_DST_NAT))
 		return NFCT_CB_CONTINUE;
 	for (i = 0; i < c->n; i++) {
-		const struct rgm_mapping *m = &c->maps[i];
+		const struct rgm_map *m = &c->maps[i];
 
 		if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != m->proto ||
 		    nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST) != m->global_addr.s_addr ||
@@ -1048,7 +1048,7 @@ static int rgm_nft_ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *c
  * drops their packets (bound_in/bound_out); this makes a re-added mapping
  * start from fresh flows, judged again, as with rgm.ko.
  */
-static int rgm_nft_ct_flush(struct rgm_nft *t, const struct rgm_mapping *maps, unsigned int n)
+static int rgm_nft_ct_flush(struct rgm_nft *t, const struct rgm_map *maps, unsigned int n)
 {
 	struct rgm_nft_ct c = { .maps = maps, .n = n };
 	struct nfct_handle *h;
@@ -1079,7 +1079,7 @@ static int rgm_nft_ct_flush(struct rgm_nft *t, const struct rgm_mapping *maps, u
 /* ---- mappings ---- */
 
 static int rgm_nft_check_mapping(struct rgm_nft *t, const struct rgm_config *cfg,
-				 struct rgm_mapping *m, unsigned int i)
+				 struct rgm_map *m, unsigned int i)
 {
 	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP)
 		return rgm_nft_err(t, -EINVAL, "mapping %u: the protocol must be tcp or udp", i + 1);
@@ -1114,7 +1114,7 @@ static int rgm_nft_check_mapping(struct rgm_nft *t, const struct rgm_config *cfg
 	return 0;
 }
 
-static bool rgm_nft_id_used(const struct rgm_nft_state *s, const struct rgm_mapping *maps,
+static bool rgm_nft_id_used(const struct rgm_nft_state *s, const struct rgm_map *maps,
 			    unsigned int n, uint32_t id)
 {
 	unsigned int i;
@@ -1128,7 +1128,7 @@ static bool rgm_nft_id_used(const struct rgm_nft_state *s, const struct rgm_mapp
 	return false;
 }
 
-static int rgm_nft_map_add(void *priv, struct rgm_mapping *maps, unsigned int n)
+static int rgm_nft_map_add(void *priv, struct rgm_map *maps, unsigned int n)
 {
 	struct rgm_nft *t = priv;
 	struct rgm_nft_state s;
@@ -1147,7 +1147,7 @@ static int rgm_nft_map_add(void *priv, struct rgm_mapping *maps, unsigned int n)
 	for (i = 0; i < n; i++)
 		maps[i].id = 0;
 	for (i = 0; i < n; i++) {
-		struct rgm_mapping *m = &maps[i];
+		struct rgm_map *m = &maps[i];
 		uint64_t key = rgm_nft_key(m->proto, m->global_addr, m->global_port);
 
 		ret = rgm_nft_check_mapping(t, &s.cfg, m, i);
@@ -1199,7 +1199,7 @@ out:
 /* The entries sel names, as pointers into s; ENOENT for an id or key that
  * names nothing. */
 static int rgm_nft_select(struct rgm_nft *t, struct rgm_nft_state *s, const struct rgm_sel *sel,
-			  struct rgm_mapping **out, unsigned int *n)
+			  struct rgm_map **out, unsigned int *n)
 {
 	struct rgm_nft_entry *x;
 	unsigned int i;
@@ -1237,7 +1237,7 @@ static int rgm_nft_map_del(void *priv, const struct rgm_sel *sel, uint32_t *coun
 	struct rgm_nft *t = priv;
 	struct rgm_nft_state s;
 	struct rgm_nft_buf b = {};
-	struct rgm_mapping *maps = NULL;
+	struct rgm_map *maps = NULL;
 	unsigned int i, n = 0;
 	int ret;
 
@@ -1277,7 +1277,7 @@ static int rgm_nft_map_renew(void *priv, const struct rgm_sel *sel, uint32_t lea
 	struct rgm_nft *t = priv;
 	struct rgm_nft_state s;
 	struct rgm_nft_buf b = {};
-	struct rgm_mapping *maps = NULL;
+	struct rgm_map *maps = NULL;
 	unsigned int i, n = 0;
 	int ret;
 
@@ -1308,11 +1308,11 @@ out:
 	return ret;
 }
 
-static int rgm_nft_map_get(void *priv, const struct rgm_sel *sel, struct rgm_mapping *out)
+static int rgm_nft_map_get(void *priv, const struct rgm_sel *sel, struct rgm_map *out)
 {
 	struct rgm_nft *t = priv;
 	struct rgm_nft_state s;
-	struct rgm_mapping *maps = NULL;
+	struct rgm_map *maps = NULL;
 	unsigned int n = 0;
 	int ret;
 
@@ -1458,7 +1458,7 @@ static int rgm_nft_config_check(struct rgm_nft *t, const struct rgm_config *in,
 		return rgm_nft_err(t, -EBUSY,
 				   "the mapping maximum is below the number of installed mappings");
 	for (i = 0; i < s->n; i++) {
-		const struct rgm_mapping *m = &s->e[i].m;
+		const struct rgm_map *m = &s->e[i].m;
 
 		if (!rgm_nft_has_addr(cfg, m->global_addr))
 			return rgm_nft_err(t, -EBUSY,
@@ -1532,7 +1532,7 @@ static int rgm_nft_stats_get(void *priv, struct rgm_stats *st)
  * From then on rgm_nft_arm() polls every RGM_NFT_POLL_MS until it is gone,
  * so expiry is seen (and its flows cut) within that. */
 #define RGM_NFT_POLL_MS 100
-static uint64_t rgm_nft_deadline(uint64_t now, const struct rgm_mapping *m)
+static uint64_t rgm_nft_deadline(uint64_t now, const struct rgm_map *m)
 {
 	return now + (uint64_t)m->expires * 1000;
 }
@@ -1619,7 +1619,7 @@ static int rgm_nft_events_recv(void *priv, rgm_event_cb cb, void *arg)
 {
 	struct rgm_nft *t = priv;
 	struct rgm_nft_state s;
-	struct rgm_mapping *expired;
+	struct rgm_map *expired;
 	unsigned int i, j, k, n_expired = 0;
 	uint64_t now;
 	bool repair;

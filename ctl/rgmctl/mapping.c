@@ -49,7 +49,7 @@ static void print_addr_port(const char *word, const char *akey, const char *pkey
 	rgm_print_uint(RGM_PRINT_JSON, pkey, NULL, port);
 }
 
-static void print_server(const struct rgm_mapping *m)
+static void print_server(const struct rgm_map *m)
 {
 	char buf[INET_ADDRSTRLEN + 8];
 	char a[INET_ADDRSTRLEN] = "any";
@@ -74,7 +74,7 @@ static void print_server(const struct rgm_mapping *m)
 		rgm_print_null(RGM_PRINT_JSON, "server_port", NULL);
 }
 
-void rgmctl_print_mapping(const struct rgm_mapping *m)
+void rgmctl_print_mapping(const struct rgm_map *m)
 {
 	const char *proto = rgm_proto_name(m->proto);
 	const char *stream = rgm_stream_name(m->stream);
@@ -109,7 +109,7 @@ void rgmctl_print_mapping(const struct rgm_mapping *m)
 	rgm_print_u64(RGM_PRINT_ANY, "drops", "drops %" PRIu64, m->drops);
 }
 
-static void print_mappings(const struct rgm_mapping *maps, size_t n)
+static void print_mappings(const struct rgm_map *maps, size_t n)
 {
 	size_t i;
 
@@ -134,7 +134,7 @@ static int print_count(const char *key, const char *fmt, uint32_t count)
 
 /* ---- add, batch ---- */
 
-static int mapping_install(struct rgm_mapping *maps, unsigned int n)
+static int mapping_install(struct rgm_map *maps, unsigned int n)
 {
 	struct rgm_dp *nl;
 	int ret;
@@ -155,7 +155,7 @@ static int mapping_install(struct rgm_mapping *maps, unsigned int n)
 
 static int mapping_add(int argc, char **argv)
 {
-	struct rgm_mapping m;
+	struct rgm_map m;
 	char err[128];
 
 	if (argc < 1)
@@ -169,7 +169,7 @@ static int mapping_batch(int argc, char **argv)
 {
 	char line[BATCH_LINE_MAX + 2];
 	char *words[BATCH_WORDS];
-	struct rgm_mapping *maps;
+	struct rgm_map *maps;
 	unsigned int n = 0, lineno = 0;
 	const char *name;
 	char err[128];
@@ -245,14 +245,14 @@ out:
 /* ---- show ---- */
 
 struct mapping_list {
-	struct rgm_mapping *v;
+	struct rgm_map *v;
 	size_t n, cap;
 };
 
-static int mapping_collect(const struct rgm_mapping *m, void *arg)
+static int mapping_collect(const struct rgm_map *m, void *arg)
 {
 	struct mapping_list *l = arg;
-	struct rgm_mapping *v;
+	struct rgm_map *v;
 	size_t cap;
 
 	if (l->n == l->cap) {
@@ -277,7 +277,7 @@ static void mapping_restart(void *arg)
 
 static int mapping_cmp(const void *a, const void *b)
 {
-	const struct rgm_mapping *x = a, *y = b;
+	const struct rgm_map *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
 }
@@ -285,7 +285,7 @@ static int mapping_cmp(const void *a, const void *b)
 static int mapping_show(int argc, char **argv)
 {
 	struct mapping_list l = { 0 };
-	struct rgm_mapping m;
+	struct rgm_map m;
 	struct rgm_sel sel;
 	struct rgm_dp *nl;
 	char err[128];

@@ -26,7 +26,7 @@ static void monitor_signal(int sig)
 	monitor_stop = 1;
 }
 
-static void monitor_event(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason, void *arg)
+static void monitor_event(uint8_t cmd, const struct rgm_map *m, uint8_t reason, void *arg)
 {
 	const char *why = rgm_reason_name(reason);
 	char buf[16];

@@ -41,7 +41,7 @@ void stats_usage(FILE *f);
 void monitor_usage(FILE *f);
 
 /* The fields of one mapping into the open output object (mapping.c). */
-void rgmctl_print_mapping(const struct rgm_mapping *m);
+void rgmctl_print_mapping(const struct rgm_map *m);
 
 /* utils.c */
 int rgmctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -266,7 +266,7 @@ struct rgmd_engine_events_ctx {
 	unsigned int n, cap;
 };
 
-static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason,
+static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_map *m, uint8_t reason,
 				 void *arg)
 {
 	struct rgmd_engine_events_ctx *c = arg;
@@ -327,7 +327,7 @@ static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8
 static void rgmd_engine_events_resync(struct rgmd_engine *e, struct rgmd_engine_events_ctx *c)
 {
 	struct rgmd_session *s;
-	struct rgm_mapping m;
+	struct rgm_map m;
 	unsigned int i, j;
 
 	if (rgmd_session_snapshot(e))

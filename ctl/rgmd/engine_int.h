@@ -27,7 +27,7 @@ struct rgmd_engine {
 	struct rgm_config kcfg;		/* refreshed by rgmd_ops_kcfg_refresh */
 	unsigned int event_overflows;	/* events socket overflows resynced */
 	/* the last table snapshot */
-	struct rgm_mapping *snap;
+	struct rgm_map *snap;
 	unsigned int n_snap, cap_snap;
 };
 

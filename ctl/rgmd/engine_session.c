@@ -12,10 +12,10 @@
 #include "engine_session.h"
 #include "rgm_dp.h"
 
-static int rgmd_session_snap_cb(const struct rgm_mapping *m, void *arg)
+static int rgmd_session_snap_cb(const struct rgm_map *m, void *arg)
 {
 	struct rgmd_engine *e = arg;
-	struct rgm_mapping *n;
+	struct rgm_map *n;
 	unsigned int cap;
 
 	if (e->n_snap == e->cap_snap) {
@@ -108,9 +108,9 @@ void rgmd_session_free_all(struct rgmd_engine *e)
 	}
 }
 
-int rgmd_session_add_map(struct rgmd_session *s, const struct rgm_mapping *m)
+int rgmd_session_add_map(struct rgmd_session *s, const struct rgm_map *m)
 {
-	struct rgm_mapping *n;
+	struct rgm_map *n;
 	unsigned int i, cap;
 
 	for (i = 0; i < s->n_maps; i++) {
@@ -156,7 +156,7 @@ int rgmd_session_sync_all(struct rgmd_engine *e)
 	for (s = e->sessions; s; s = s->next)
 		s->n_maps = 0;
 	for (i = 0; i < e->n_snap; i++) {
-		const struct rgm_mapping *m = &e->snap[i];
+		const struct rgm_map *m = &e->snap[i];
 
 		if (!m->owner)
 			continue;
