@@ -15,7 +15,8 @@ tests=$(cd selftests && ls adv_*_test.sh | sed 's/\.sh$//' | tr '\n' ' ')
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 (cd / && vng --disable-kvm --run "$kernel" --user root --cpus 2 --memory 2G \
 	--rwdir "$top" -- "RGM_TESTS='$tests' TEST_TIMEOUT=3600 \
-	ADV_SESSIONS=${ADV_SESSIONS:-5000} \
+	ADV_SESSIONS=${ADV_SESSIONS:-5000} ADV_KILLS=${ADV_KILLS:-200} \
+	ADV_NLFUZZ_SECONDS=${ADV_NLFUZZ_SECONDS:-300} ADV_NMAP_THOROUGH=1 \
 	$top/selftests/run.sh $top/$res") >"$res/vm-console.log" 2>&1
 for f in "$res"/vm-*.tap; do
 	[ -f "$f" ] || continue
