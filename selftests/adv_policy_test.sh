@@ -15,7 +15,7 @@
 
 require_rgm
 require certtool timeout
-RGMD="$RGM_TOP/ctl/rgmd/rgmd"
+RGMD=${ADV_RGMD:-$RGM_TOP/ctl/rgmd/rgmd}	# ADV_RGMD: try a broken build
 [ -x "$RGMD" ] || bail "rgmd is built"
 topo_setup
 
