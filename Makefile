@@ -3,6 +3,7 @@
 #   make            build the module (kmod/rgm.ko) and every program
 #   make check      host unit tests, then every selftest in one VM boot
 #   make demo       the whole flow in a VM (see README)
+#   make adversarial  only the adversarial suite (Documentation/security.rst), full counts
 #   make bench      per-packet cost with 1, 10k, 60k mappings (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
 #   make install    programs, units, man pages, examples, docs (DESTDIR, PREFIX)
@@ -36,7 +37,7 @@ SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
 
-.PHONY: all kmod user progs check demo bench setup clean fuzz
+.PHONY: all kmod user progs check demo bench setup clean fuzz adversarial
 
 all: kmod user
 
@@ -131,8 +132,14 @@ demo:
 bench:
 	scripts/bench.sh
 
+adversarial:
+	scripts/adversarial.sh
+
+# make fuzz: every libFuzzer target for FUZZ_SECONDS each (default 300; make
+# check runs them for 20 s)
 fuzz:
 	$(MAKE) -C fuzz
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} fuzz/run.sh
 
 include scripts/install.mk
 

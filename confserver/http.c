@@ -445,6 +445,10 @@ int cs_http_start(const struct cs_conf *c, struct cs_service *s, struct cs_http 
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)&c->listen_addr };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
 					     NULL };
+	/* one address (a slowloris) cannot hold every slot */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					     c->max_connections > 1 ? c->max_connections / 2 : 1,
+					     NULL };
 	/* a client silent this long is dropped (slow senders, idle keep-alive).
 	 * It must outlast our own work on a request: a configure (one
 	 * request-timeout) plus the rollback of a failed one (another). */

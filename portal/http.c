@@ -353,6 +353,9 @@ struct portal_http *portal_http_new(struct portal *p, const struct sockaddr_in *
 				  MHD_OPTION_EXTERNAL_LOGGER, portal_http_logger, h,
 				  MHD_OPTION_SOCK_ADDR, listen,
 				  MHD_OPTION_CONNECTION_LIMIT, max_connections,
+				  /* one address (a slowloris) cannot hold every slot */
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  max_connections > 1 ? max_connections / 2 : 1u,
 				  MHD_OPTION_CONNECTION_TIMEOUT,
 				  (unsigned int)PORTAL_HTTP_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_COMPLETED, portal_http_completed, h,

@@ -83,6 +83,7 @@ pass=$(cat "$res"/*.tap 2>/dev/null | grep -cE '^ok ' || true)
 skip=$(cat "$res"/*.tap 2>/dev/null | grep -cE '^ok .*# SKIP' || true)
 fail=$(cat "$res"/*.tap 2>/dev/null | grep -cE '^not ok ' || true)
 pass=$((pass - skip))
+scripts/adv-summary.sh "$res"
 echo "logs: $res/"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

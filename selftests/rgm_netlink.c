@@ -1316,6 +1316,9 @@ TEST_F(rgm, get_bad)
 	EXPECT_EQ(1, r->n_replies);
 	/* dump with a wrong-length owner filter */
 	EXPECT_EQ(-EINVAL, raw_cmd1(r, RGM_CMD_MAP_GET, NLM_F_DUMP, RGM_A_OWNER, 4, 0));
+	/* a dump with a selector: refused, and the reason reaches userspace */
+	EXPECT_EQ(-EINVAL, raw_cmd1(r, RGM_CMD_MAP_GET, NLM_F_DUMP, RGM_A_MAP_ID, 4, m.id));
+	EXPECT_TRUE(strstr(r->ext, "a dump takes only") != NULL) TH_LOG("extack '%s'", r->ext);
 	(void)got;
 }
 
