@@ -8,7 +8,8 @@
 # writable overlay) and loads the module with modprobe.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-dir=${1:-$top/build/dkms}
+# dkms records the source tree by this path: it must be absolute
+dir=$(realpath -m "${1:-$top/build/dkms}")
 kver=${2:-$(ls /lib/modules | sort -V | tail -n 1)}
 ver=$(cat "$top/VERSION")
 
