@@ -75,7 +75,8 @@ OBJS_policy_test     := ctl/rgmd/rgm_policy.o
 OBJS_db_test         := confserver/rgm_db.o $(DB_SCHEMA:.c=.o) confserver/rgm_audit.o
 OBJS_confserver_cli_test := $(OBJS_db_test)
 # the gateway drivers' test supplies cs_log itself
-OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
+OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o \
+			drv_appliance.o grant.o)
 OBJS_portal_api_test := portal/rgm_portal_api.o
 OBJS_rtp_test        := mediaserver/rgm_ts.o
 # rgmd_engine drives the engine directly, through its objects
