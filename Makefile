@@ -63,6 +63,8 @@ confserver/rgm-confserver: $(call objs,confserver) $(DB_SCHEMA:.c=.o) $(LIB)
 mediaserver/rgm-mediaserver: $(call objs,mediaserver) $(LIB)
 portal/rgm-portal: $(call objs,portal) $(LIB)
 appliance/rgm-appliance: $(call objs,appliance) $(LIB)
+# the appliance programs UPnP IGD gateways itself (Debian's libminiupnpc)
+appliance/rgm-appliance: PKG_LIBS += -lminiupnpc
 $(PROGS):
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
