@@ -15,6 +15,9 @@ pkgs=(
 	# userspace libraries
 	libnl-3-dev libnl-genl-3-dev libgnutls28-dev gnutls-bin libjson-c-dev
 	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
+	# the appliance programs UPnP IGD gateways itself; miniupnpd is the real
+	# gateway of the tests (never started by the package: see below)
+	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables miniupnpc
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
 )
@@ -25,6 +28,8 @@ for p in "${pkgs[@]}"; do
 		|| missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
+	# miniupnpd must not start on the host: the tests run it in namespaces
+	echo 'miniupnpd miniupnpd/start_daemon boolean false' | debconf-set-selections
 	echo "setup: installing ${missing[*]}"
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
