@@ -411,10 +411,9 @@ static struct json_object *portal_watch_reply(const struct rgm_portal_watch *w, 
 	unsigned int i, k;
 
 	if (portal_add(o, "session", json_object_new_string(c->session)) ||
-	    portal_add(o, "state", json_object_new_string(c->instructions ? "pending" :
-							     "active")) ||
-	    (c->instructions && portal_add(o, "appliance_instructions",
-					   json_object_get(c->instructions))) ||
+	    (c->instructions &&
+	     (portal_add(o, "state", json_object_new_string("pending")) ||
+	      portal_add(o, "appliance_instructions", json_object_get(c->instructions)))) ||
 	    portal_add(o, "title", json_object_new_string(w->title)) ||
 	    portal_add(o, "lease", json_object_new_int64(lease)) ||
 	    portal_add(o, "server_addr", portal_addr_new(m->server_addr)))
