@@ -85,7 +85,7 @@ PKGS_rgmd            := libnl-3.0 libnl-genl-3.0 gnutls json-c libnftables libne
 PKGS_rgm-confserver  := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd
 PKGS_rgm-mediaserver := gnutls json-c libmicrohttpd
 PKGS_rgm-portal      := json-c libmicrohttpd libcurl
-PKGS_rgm-appliance   := gnutls json-c libcurl
+PKGS_rgm-appliance   := gnutls json-c libcurl miniupnpc
 prog_libs = $(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $(1))) 2>/dev/null)
 
 # One version for every program: the VERSION file (debian/changelog
@@ -103,7 +103,8 @@ OBJS_policy_test     := ctl/rgmd/rgm_policy.o
 OBJS_db_test         := confserver/rgm_db.o $(DB_SCHEMA:.c=.o) confserver/rgm_audit.o
 OBJS_confserver_cli_test := $(OBJS_db_test)
 # the gateway drivers' test supplies cs_log itself
-OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
+OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o \
+			drv_appliance.o grant.o)
 OBJS_portal_api_test := portal/rgm_portal_api.o
 OBJS_rtp_test        := mediaserver/rgm_ts.o
 # rgmd_engine drives the engine directly, through its objects

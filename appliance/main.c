@@ -252,11 +252,132 @@ static int watch_streams(struct args *a, json_object *reply)
 	return 0;
 }
 
+/* The maps the appliance_instructions ask for: each stream's port and,
+ * with RTCP, the next one, on the same global ports where free. */
+static int gw_maps(json_object *ins, struct ap_gw_map *maps, unsigned int *n)
+{
+	json_object *arr, *s, *v;
+	uint64_t port;
+	const char *proto, *server;
+	size_t i, k;
+	bool rtcp;
+
+	*n = 0;
+	if (!json_object_object_get_ex(ins, "streams", &arr) ||
+	    !json_object_is_type(arr, json_type_array) ||
+	    json_object_array_length(arr) > AP_MAX_STREAMS)
+		return -1;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		s = json_object_array_get_idx(arr, i);
+		if (!get_u64(s, "local_port", &port) || port < 1 || port > 65534 ||
+		    !json_object_object_get_ex(s, "protocol", &v))
+			return -1;
+		proto = json_object_get_string(v);
+		if (strcmp(proto, "udp") && strcmp(proto, "tcp"))
+			return -1;
+		rtcp = json_object_object_get_ex(s, "rtcp", &v) && json_object_get_boolean(v);
+		server = json_object_object_get_ex(s, "server_addr", &v) ?
+			 json_object_get_string(v) : "";
+		for (k = 0; k < (rtcp ? 2U : 1U); k++) {
+			struct ap_gw_map *m = &maps[(*n)++];
+			struct in_addr tmp;
+
+			snprintf(m->proto, sizeof(m->proto), "%s", proto[0] == 'u' ? "UDP" : "TCP");
+			m->local_port = m->ext_port = (uint16_t)(port + k);
+			if (inet_pton(AF_INET, server, &tmp) != 1)
+				return -1;
+			snprintf(m->remote, sizeof(m->remote), "%s", server);
+			snprintf(m->what, sizeof(m->what), "%s %zu", k ? "rtcp" : "rtp", i);
+		}
+	}
+	return *n ? 0 : -1;
+}
+
+/* POST /v1/report: the ports got, or the gateway's error. */
+static int gw_report(struct args *a, json_object *sess, const char *grant,
+		     const struct ap_gw_map *maps, unsigned int n, const struct in_addr *ext,
+		     const struct ap_gw_error *err)
+{
+	json_object *body = json_object_new_object(), *ports, *e, *reply;
+	char addr[INET_ADDRSTRLEN];
+	unsigned int i;
+	int st;
+
+	json_object_object_add(body, "session", json_object_get(sess));
+	json_object_object_add(body, "grant", json_object_new_string(grant));
+	if (err) {
+		e = json_object_new_object();
+		json_object_object_add(e, "code", json_object_new_string(err->code));
+		json_object_object_add(e, "message", json_object_new_string(err->msg));
+		json_object_object_add(body, "error", e);
+	} else {
+		inet_ntop(AF_INET, ext, addr, sizeof(addr));
+		json_object_object_add(body, "global_addr", json_object_new_string(addr));
+		ports = json_object_new_array();
+		/* one port per stream: the RTP one (RTCP is on the next) */
+		for (i = 0; i < n; i++)
+			if (!strstr(maps[i].what, "rtcp"))
+				json_object_array_add(ports, json_object_new_int(maps[i].ext_port));
+		json_object_object_add(body, "ports", ports);
+	}
+	st = ap_portal_call(&a->portal, "POST", "/v1/report", body, &reply);
+	json_object_put(body);
+	if (st != 200 && st > 0)
+		ap_portal_perror("report", st, reply);
+	json_object_put(reply);
+	return st == 200 ? 0 : -1;
+}
+
+/* The appliance-mediated path: program our own gateway, report. NULL
+ * when it failed (reported, and nothing left on the gateway). */
+static struct ap_gw *gw_program(struct args *a, json_object *reply, json_object *sess)
+{
+	json_object *ins, *v;
+	struct ap_gw_map maps[2 * AP_MAX_STREAMS];
+	struct ap_gw_error err = { "", "" };
+	struct in_addr ext;
+	const char *proto, *grant;
+	struct ap_gw *g = NULL;
+	unsigned int n = 0;
+	uint64_t lease;
+
+	if (!json_object_object_get_ex(reply, "appliance_instructions", &ins) ||
+	    !json_object_object_get_ex(ins, "grant", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		fprintf(stderr, "rgm-appliance: watch: no grant in the appliance instructions\n");
+		return NULL;
+	}
+	grant = json_object_get_string(v);
+	proto = json_object_object_get_ex(ins, "protocol", &v) ? json_object_get_string(v) : "";
+	if (!get_u64(ins, "lease", &lease) || !lease || lease > 604800 || gw_maps(ins, maps, &n)) {
+		snprintf(err.code, sizeof(err.code), "gateway-refused");
+		snprintf(err.msg, sizeof(err.msg), "the appliance cannot read its instructions");
+	} else if (strcmp(proto, "upnp-igd")) {
+		snprintf(err.code, sizeof(err.code), "gateway-refused");
+		snprintf(err.msg, sizeof(err.msg), "this appliance cannot program a '%.32s' "
+			 "gateway", proto);
+	} else if ((g = ap_gw_upnp_open(a->addr, &err)) && !ap_gw_upnp_external(g, &ext, &err) &&
+		   !ap_gw_upnp_map(g, maps, n, (unsigned int)lease, &err)) {
+		fprintf(stderr, "rgm-appliance: the gateway (UPnP IGD, %s) mapped %u ports for "
+			"%u s\n", inet_ntoa(ext), n, (unsigned int)lease);
+		if (gw_report(a, sess, grant, maps, n, &ext, NULL) || ap_gw_upnp_keep(g)) {
+			ap_gw_upnp_close(g);
+			return NULL;
+		}
+		return g;
+	}
+	fprintf(stderr, "rgm-appliance: gateway: %s: %s\n", err.code, err.msg);
+	ap_gw_upnp_close(g);
+	gw_report(a, sess, grant, NULL, 0, NULL, &err);
+	return NULL;
+}
+
 static int cmd_watch(struct args *a, const char *title)
 {
 	json_object *body = json_object_new_object(), *ports = json_object_new_array();
 	json_object *reply, *sess = NULL, *stop, *r2;
 	char addr[INET_ADDRSTRLEN];
+	struct ap_gw *gw = NULL;
 	struct ap_recv *r;
 	unsigned int i;
 	int st, ret;
@@ -279,7 +400,7 @@ static int cmd_watch(struct args *a, const char *title)
 		json_object_object_add(body, "lease", json_object_new_int((int)a->lease));
 	st = ap_portal_call(&a->portal, "POST", "/v1/watch", body, &reply);
 	json_object_put(body);
-	if (st != 201) {
+	if (st != 201 && st != 202) {
 		if (st > 0)
 			ap_portal_perror("watch", st, reply);
 		json_object_put(reply);
@@ -292,10 +413,18 @@ static int cmd_watch(struct args *a, const char *title)
 		return 1;
 	}
 	json_object_object_get_ex(reply, "session", &sess);
+	/* 202: our own gateway is ours to program (UPnP IGD) */
+	if (st == 202 && (!sess || !(gw = gw_program(a, reply, sess)))) {
+		json_object_put(reply);
+		ap_recv_free(r);
+		return 1;
+	}
 	fprintf(stderr, "rgm-appliance: watching %s, session %s\n", title,
 		sess ? json_object_get_string(sess) : "?");
 	ret = receive(a, r, title);
 	ap_recv_free(r);
+	/* our mappings go before the session: nothing is left open */
+	ap_gw_upnp_close(gw);
 	/* done either way: give the mapping back rather than wait for the lease */
 	if (sess) {
 		stop = json_object_new_object();

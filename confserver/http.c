@@ -37,6 +37,7 @@ enum cs_route_id {
 	CS_R_SESSION_GET,
 	CS_R_RENEW,
 	CS_R_CLOSE,
+	CS_R_REPORT,
 	CS_R_ENROLL,
 	CS_R_GATEWAYS,
 	CS_R_GATEWAY_GET,
@@ -57,6 +58,7 @@ static const struct cs_route cs_routes[] = {
 	{ CS_R_CONFIGURE, "POST", "/v1/sessions", CS_ROLE_PORTAL, RGM_API_CONFIGURE },
 	{ CS_R_RENEW, "POST", "/v1/sessions/renew", CS_ROLE_PORTAL, RGM_API_RENEW },
 	{ CS_R_CLOSE, "POST", "/v1/sessions/close", CS_ROLE_PORTAL, RGM_API_TEARDOWN },
+	{ CS_R_REPORT, "POST", "/v1/sessions/report", CS_ROLE_PORTAL, RGM_API_REPORT },
 	{ CS_R_SESSION_GET, "GET", "/v1/sessions/", CS_ROLE_PORTAL, -1 },
 	{ CS_R_ENROLL, "POST", "/v1/gateways", CS_ROLE_OPERATOR, RGM_API_GATEWAY_ENROLL },
 	{ CS_R_GATEWAYS, "GET", "/v1/gateways", CS_ROLE_OPERATOR, -1 },
@@ -317,6 +319,9 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 		break;
 	case CS_R_CLOSE:
 		cs_service_close(s, actor, &req.teardown, &r);
+		break;
+	case CS_R_REPORT:
+		cs_service_report(s, actor, &req.report, &r);
 		break;
 	case CS_R_ENROLL:
 		cs_service_enroll(s, actor, &req.enroll, &r);

@@ -432,6 +432,9 @@ void cs_service_configure(struct cs_service *s, const char *actor,
 		ret = -1;
 		cs_result_error(r, 500, "internal", "driver %s returned %u streams for %u",
 				drv->name, out.n_streams, req->n_streams);
+	} else if (out.awaiting_report) {
+		/* the appliance programs its gateway: pending until it reports */
+		ret = 0;
 	} else {
 		ports = cs_ports_json(&out);
 		ret = ports ? cs_session_set(s, sess.id, RGM_DB_ACTIVE, ports,
@@ -470,12 +473,16 @@ void cs_service_configure(struct cs_service *s, const char *actor,
 		out.appliance_instructions = NULL;
 	}
 	extra = json_object_new_object();
-	cs_add(extra, "ports", json_tokener_parse(ports));
+	if (ports)
+		cs_add(extra, "ports", json_tokener_parse(ports));
+	else
+		cs_add(extra, "awaiting_report", json_object_new_boolean(1));
 	cs_add(extra, "lease", json_object_new_int64(sess.lease));
 out:
 	json_object_put(out.appliance_instructions);
 	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "configure %s for %s on %s by %s: %u %s",
-	       sess.id, req->appliance, gw.rec.id, actor, r->status, r->code ? r->msg : "active");
+	       sess.id, req->appliance, gw.rec.id, actor, r->status,
+	       r->code ? r->msg : out.awaiting_report ? "granted, pending" : "active");
 	cs_audit_request(s, actor, gw.rec.id, cmd, r, extra);
 	free(ports);
 	rgm_db_session_release(&sess);
@@ -496,6 +503,31 @@ static int cs_session_active(struct cs_service *s, const char *id, struct rgm_db
 		return -1;
 	}
 	if (sess->state != RGM_DB_ACTIVE) {
+		cs_result_error(r, 409, "conflict", "session %s is %s", id,
+				rgm_db_state_name(sess->state));
+		rgm_db_session_release(sess);
+		return -1;
+	}
+	return 0;
+}
+
+/* As cs_session_active(), and pending too: an appliance-mediated session
+ * the appliance never reported on can be closed (the caller checks the
+ * driver). */
+static int cs_session_closable(struct cs_service *s, const char *id,
+			       struct rgm_db_session *sess, struct cs_result *r)
+{
+	char msg[256];
+	int ret;
+
+	cs_lock(s);
+	ret = rgm_db_session_get(s->db, id, sess, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		cs_result_db(r, ret, "unknown-session", msg);
+		return -1;
+	}
+	if (sess->state != RGM_DB_ACTIVE && sess->state != RGM_DB_PENDING) {
 		cs_result_error(r, 409, "conflict", "session %s is %s", id,
 				rgm_db_state_name(sess->state));
 		rgm_db_session_release(sess);
@@ -586,10 +618,15 @@ void cs_service_close(struct cs_service *s, const char *actor,
 	void *state;
 
 	memset(r, 0, sizeof(*r));
-	if (cs_session_active(s, req->session, &sess, r))
+	if (cs_session_closable(s, req->session, &sess, r))
 		return;
 	if (cs_gateway_resolve(s, sess.gateway, &gw, &drv, &state, r))
 		goto out;
+	if (sess.state == RGM_DB_PENDING && !drv->report) {
+		/* an rgm configure is still programming the gateway */
+		cs_result_error(r, 409, "conflict", "session %s is pending", sess.id);
+		goto out;
+	}
 	cs_call_init(&sc, s, actor);
 	/* a gateway without the session has closed it already: same outcome */
 	if (drv->close(state, &sc.call, &gw, sess.id) &&
@@ -606,6 +643,98 @@ out:
 	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "close %s by %s: %u %s", req->session, actor,
 	       r->status, r->code ? r->msg : "closed");
 	cs_audit_request(s, actor, sess.gateway, cs_session_cmd("close", sess.id, 0), r, NULL);
+	rgm_db_session_release(&sess);
+}
+
+static int cs_session_request(const struct rgm_db_session *sess, const char *gw_addr,
+			      uint32_t lease, struct rgm_api_configure *req, uint16_t *ports,
+			      char *msg, size_t msglen);
+
+/* An appliance-mediated session: what the appliance's gateway granted, or
+ * its error. Active with those ports, or failed. */
+void cs_service_report(struct cs_service *s, const char *actor,
+		       const struct rgm_api_report *req, struct cs_result *r)
+{
+	struct rgm_db_session sess = { 0 };
+	struct rgm_api_configure creq;
+	const struct cs_driver *drv;
+	struct cs_configured out;
+	struct json_object *cmd, *a;
+	struct cs_svc_call sc;
+	struct cs_gateway gw = { 0 };
+	char msg[256], addr[INET_ADDRSTRLEN], *ports = NULL;
+	unsigned int i;
+	void *state;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	memset(&out, 0, sizeof(out));
+	inet_ntop(AF_INET, &req->gateway_addr, addr, sizeof(addr));
+	cmd = cs_session_cmd("report", req->session, 0);
+	cs_add(cmd, "gateway_addr", json_object_new_string(addr));
+	if (req->error_code[0]) {
+		cs_add(cmd, "error", json_object_new_string(req->error_code));
+	} else {
+		a = json_object_new_array();
+		for (i = 0; i < req->n_ports; i++)
+			json_object_array_add(a, json_object_new_int(req->ports[i]));
+		cs_add(cmd, "ports", a);
+	}
+	cs_lock(s);
+	ret = rgm_db_session_get(s->db, req->session, &sess, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		json_object_put(cmd);
+		cs_result_db(r, ret, "unknown-session", msg);
+		return;
+	}
+	if (cs_gateway_resolve(s, sess.gateway, &gw, &drv, &state, r))
+		goto out;
+	if (!drv->report) {
+		cs_result_error(r, 409, "conflict", "gateway %s (type %s) is programmed by the "
+				"configuration server, not by the appliance", gw.rec.id,
+				gw.rec.type);
+		goto out;
+	}
+	if (sess.state != RGM_DB_PENDING) {
+		cs_result_error(r, 409, "conflict", "session %s is %s, not pending", sess.id,
+				rgm_db_state_name(sess.state));
+		goto out;
+	}
+	if (cs_session_request(&sess, addr, sess.lease, &creq, NULL, msg, sizeof(msg))) {
+		cs_result_error(r, 500, "internal", "session %s: %s", sess.id, msg);
+		goto out;
+	}
+	cs_call_init(&sc, s, actor);
+	if (drv->report(state, &sc.call, &gw, sess.id, &creq, req, &out)) {
+		/* a report that is not ours to believe changes nothing */
+		if (sc.call.err.fail != CS_FAIL_FORBIDDEN)
+			cs_session_set(s, sess.id, RGM_DB_FAILED, NULL, 0, msg, sizeof(msg));
+		cs_result_call(r, &sc.call.err);
+		goto out;
+	}
+	ports = cs_ports_json(&out);
+	if (!ports || cs_session_set(s, sess.id, RGM_DB_ACTIVE, ports, 0, msg, sizeof(msg))) {
+		cs_result_error(r, 409, "conflict", "session %s: %s", sess.id,
+				ports ? msg : "out of memory");
+		goto out;
+	}
+	cs_lock(s);
+	if (rgm_db_gateway_set_addr(s->db, gw.rec.id, addr, msg, sizeof(msg)))
+		cs_log(CS_LOG_WARN, "gateway %s: cannot record address %s: %s", gw.rec.id, addr,
+		       msg);
+	rgm_db_session_release(&sess);
+	ret = rgm_db_session_get(s->db, req->session, &sess, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret)
+		cs_result_db(r, ret, "unknown-session", msg);
+	else
+		cs_result_ok(r, 200, cs_session_json(&sess, &out, addr));
+out:
+	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "report %s by %s: %u %s", req->session, actor,
+	       r->status, r->code ? r->msg : "active");
+	cs_audit_request(s, actor, sess.gateway[0] ? sess.gateway : NULL, cmd, r, NULL);
+	free(ports);
 	rgm_db_session_release(&sess);
 }
 
@@ -904,7 +1033,8 @@ static void cs_hook_epoch(void *priv, const char *gateway, const char *epoch)
 }
 
 /* The configure request a stored session came from, with lease seconds
- * and the gateway's last known address; its ports in ports[]. */
+ * and the gateway's last known address; its ports in ports[] (NULL: a
+ * pending session, which has none yet). */
 static int cs_session_request(const struct rgm_db_session *sess, const char *gw_addr,
 			      uint32_t lease, struct rgm_api_configure *req, uint16_t *ports,
 			      char *msg, size_t msglen)
@@ -919,10 +1049,10 @@ static int cs_session_request(const struct rgm_db_session *sess, const char *gw_
 
 	o = json_object_new_object();
 	a = json_object_new_array();
-	if (!streams || !json_object_is_type(streams, json_type_array) || !p ||
-	    !json_object_is_type(p, json_type_array) ||
-	    (n = json_object_array_length(streams)) != json_object_array_length(p) ||
-	    !n || n > RGM_API_STREAMS_MAX) {
+	if (!streams || !json_object_is_type(streams, json_type_array) ||
+	    (ports && (!p || !json_object_is_type(p, json_type_array) ||
+		       json_object_array_length(streams) != json_object_array_length(p))) ||
+	    !(n = json_object_array_length(streams)) || n > RGM_API_STREAMS_MAX) {
 		snprintf(msg, msglen, "its streams and ports do not match");
 		goto out;
 	}
@@ -931,13 +1061,14 @@ static int cs_session_request(const struct rgm_db_session *sess, const char *gw_
 	cs_add(o, "lease", json_object_new_int64(lease));
 	for (i = 0; i < n; i++) {
 		st = json_object_array_get_idx(streams, i);
-		v = json_object_array_get_idx(p, i);
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
-		    json_object_get_int(v) > 65535) {
+		v = ports ? json_object_array_get_idx(p, i) : NULL;
+		if (ports && (!json_object_is_type(v, json_type_int) ||
+			      json_object_get_int(v) < 1 || json_object_get_int(v) > 65535)) {
 			snprintf(msg, msglen, "ports[%zu] is not a port", i);
 			goto out;
 		}
-		ports[i] = json_object_get_int(v);
+		if (ports)
+			ports[i] = json_object_get_int(v);
 		/* the stored streams carry local_addr; the request has it once */
 		if (json_object_object_get_ex(st, "local_addr", &v)) {
 			if (!json_object_object_get_ex(o, "local_addr", NULL))
@@ -1146,6 +1277,7 @@ int cs_service_new(const struct cs_conf *c, struct cs_service **out, char *err, 
 		.connect_timeout_ms = c->connect_timeout * 1000,
 		.idle_timeout_ms = c->idle_timeout * 1000,
 		.callhome_listen = c->callhome_listen.v,
+		.grant_key = c->grant_key.v,
 		.priv = s,
 		.expired = cs_hook_expired,
 		.find_pin = cs_hook_find_pin,

@@ -201,7 +201,13 @@ static enum MHD_Result portal_http_post(struct portal *p, struct MHD_Connection 
 		break;
 	case RGM_PORTAL_WATCH:
 		err = portal_watch(p, src, &req.watch, &reply, &e);
-		status = 201;
+		/* 202: the appliance programs its gateway, then reports */
+		status = reply && json_object_object_get_ex(reply, "appliance_instructions",
+							    NULL) ? 202 : 201;
+		break;
+	case RGM_PORTAL_REPORT:
+		err = portal_report(p, src, &req.report, &reply, &e);
+		status = 200;
 		break;
 	default:
 		err = portal_stop(p, src, &req.stop, &reply, &e);
@@ -223,6 +229,7 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 		{ "/v1/register", RGM_PORTAL_REGISTER },
 		{ "/v1/watch", RGM_PORTAL_WATCH },
 		{ "/v1/stop", RGM_PORTAL_STOP },
+		{ "/v1/report", RGM_PORTAL_REPORT },
 	};
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	bool post = !strcmp(method, "POST");

@@ -97,6 +97,9 @@ struct portal_session {
 	char appliance[RGM_API_ID_MAX + 1];
 	struct in_addr src;		/* where the watch came from */
 	uint64_t expires_ms;		/* monotonic: the lease's end */
+	/* appliance-mediated: the media waits for the appliance's report */
+	bool pending;
+	unsigned int n_streams;
 };
 
 struct portal_sessions {
@@ -142,6 +145,10 @@ int portal_watch(struct portal *p, struct in_addr src, const struct rgm_portal_w
 		 struct json_object **reply, struct portal_error *e);
 int portal_stop(struct portal *p, struct in_addr src, const struct rgm_portal_stop *s,
 		struct json_object **reply, struct portal_error *e);
+/* The ports an appliance's own gateway granted (appliance-mediated
+ * types), or its error: the media starts, or everything is undone. */
+int portal_report(struct portal *p, struct in_addr src, const struct rgm_portal_report *r,
+		  struct json_object **reply, struct portal_error *e);
 /* The media server's catalog, checked: {"titles":[{"id",...}]} */
 int portal_titles(struct portal *p, struct json_object **reply, struct portal_error *e);
 /* The title id of the catalog, NULL when absent. */

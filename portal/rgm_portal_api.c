@@ -18,6 +18,7 @@ static const char *const rgm_portal_kind_names[__RGM_PORTAL_KIND_MAX] = {
 	[RGM_PORTAL_REGISTER]	= "register",
 	[RGM_PORTAL_WATCH]	= "watch",
 	[RGM_PORTAL_STOP]	= "stop",
+	[RGM_PORTAL_REPORT]	= "report",
 };
 
 const char *rgm_portal_kind_name(enum rgm_portal_kind kind)
@@ -28,7 +29,7 @@ const char *rgm_portal_kind_name(enum rgm_portal_kind kind)
 /* Every field name the portal knows, for the duplicate scan. */
 static const char *const rgm_portal_fields[] = {
 	"appliance", "gateway", "gateway_type", "title", "local_addr", "ports", "lease",
-	"session",
+	"session", "grant", "global_addr", "error", "code", "message",
 };
 #define RGM_PORTAL_FIELDS_N (sizeof(rgm_portal_fields) / sizeof(rgm_portal_fields[0]))
 
@@ -140,6 +141,65 @@ static int rgm_portal_parse_stop(struct json_object *o, struct rgm_portal_stop *
 	return 0;
 }
 
+static int rgm_portal_parse_report(struct json_object *o, struct rgm_portal_report *r,
+				   struct rgm_json_error *err)
+{
+	static const char *const fields[] = {
+		"session", "grant", "global_addr", "ports", "error", NULL
+	};
+	static const char *const efields[] = { "code", "message", NULL };
+	struct json_object *ports, *e;
+	const char *msg;
+	char path[32];
+	uint32_t v;
+	size_t i, n;
+	int hp, he, ret;
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "session", "session", true, rgm_api_session_valid,
+				 "1..128 printable ASCII characters without blanks", r->session,
+				 sizeof(r->session), err) < 0 ||
+	    rgm_json_get_checked(o, "grant", "grant", true, rgm_api_grant_valid,
+				 "the grant of the watch reply", r->grant, sizeof(r->grant),
+				 err) < 0)
+		return -1;
+	ret = rgm_json_get_addr(o, "global_addr", "global_addr", false, &r->global_addr, err);
+	if (ret < 0)
+		return -1;
+	r->has_global_addr = ret;
+	hp = rgm_json_get(o, "ports", "ports", false, json_type_array, "an array", &ports, err);
+	if (hp < 0)
+		return -1;
+	he = rgm_json_get(o, "error", "error", false, json_type_object, "an object", &e, err);
+	if (he < 0)
+		return -1;
+	if (hp == he)
+		return rgm_json_err(err, hp ? 422 : 400, "give exactly one of 'ports' and 'error'");
+	if (he) {
+		if (rgm_json_check_fields(e, "error.", efields, err) ||
+		    rgm_json_get_checked(e, "code", "error.code", true, rgm_api_code_valid,
+					 "1..32 of a-z and '-'", r->error_code,
+					 sizeof(r->error_code), err) < 0 ||
+		    rgm_json_get_string(e, "message", "error.message", true, &msg, err) < 0)
+			return -1;
+		snprintf(r->error_msg, sizeof(r->error_msg), "%s", msg);
+		return 0;
+	}
+	n = json_object_array_length(ports);
+	if (!n || n > RGM_PORTAL_PORTS_MAX)
+		return rgm_json_err(err, 422, "'ports' must have 1..%d entries",
+				    RGM_PORTAL_PORTS_MAX);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "ports[%zu]", i);
+		if (rgm_json_uint(json_object_array_get_idx(ports, i), path, 1,
+				  RGM_PORTAL_PORT_MAX, &v, err) < 0)
+			return -1;
+		r->ports[i] = v;
+	}
+	r->n_ports = n;
+	return 0;
+}
+
 int rgm_portal_parse(enum rgm_portal_kind kind, const char *body, size_t len,
 		     struct rgm_portal_req *req, struct rgm_json_error *err)
 {
@@ -161,6 +221,9 @@ int rgm_portal_parse(enum rgm_portal_kind kind, const char *body, size_t len,
 		break;
 	case RGM_PORTAL_STOP:
 		ret = rgm_portal_parse_stop(o, &req->stop, err);
+		break;
+	case RGM_PORTAL_REPORT:
+		ret = rgm_portal_parse_report(o, &req->report, err);
 		break;
 	default:
 		ret = rgm_json_err(err, 500, "unknown request kind %d", kind);

@@ -27,6 +27,7 @@ enum rgm_portal_kind {
 	RGM_PORTAL_REGISTER,
 	RGM_PORTAL_WATCH,
 	RGM_PORTAL_STOP,
+	RGM_PORTAL_REPORT,
 	__RGM_PORTAL_KIND_MAX
 };
 
@@ -54,12 +55,26 @@ struct rgm_portal_stop {
 	char session[RGM_API_SESSION_MAX + 1];
 };
 
+/* An appliance that programmed its own gateway: the ports it got (one
+ * per stream) or the gateway's error (error_code non-empty). */
+struct rgm_portal_report {
+	char session[RGM_API_SESSION_MAX + 1];
+	char grant[RGM_API_GRANT_MAX + 1];
+	bool has_global_addr;
+	struct in_addr global_addr;	/* what the gateway says its address is */
+	uint16_t ports[RGM_PORTAL_PORTS_MAX];
+	unsigned int n_ports;
+	char error_code[RGM_API_CODE_MAX + 1];
+	char error_msg[RGM_API_MSG_MAX];
+};
+
 struct rgm_portal_req {
 	enum rgm_portal_kind kind;
 	union {
 		struct rgm_portal_register reg;
 		struct rgm_portal_watch watch;
 		struct rgm_portal_stop stop;
+		struct rgm_portal_report report;
 	};
 };
 

@@ -17,6 +17,9 @@ pkgs=(
 	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
 	# the nftables dataplane (lib/rgm_dp_nft.c)
 	libnftables-dev libnetfilter-conntrack-dev
+	# the appliance programs UPnP IGD gateways itself; miniupnpd is the real
+	# gateway of the tests (never started by the package: see below)
+	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables miniupnpc
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
 	# packaging: make debs, dkms, lintian, man page and unit checks
@@ -32,6 +35,8 @@ for p in "${pkgs[@]}"; do
 		|| missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
+	# miniupnpd must not start on the host: the tests run it in namespaces
+	echo 'miniupnpd miniupnpd/start_daemon boolean false' | debconf-set-selections
 	echo "setup: installing ${missing[*]}"
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
