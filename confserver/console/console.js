@@ -9,6 +9,7 @@
 	var KEY = "rgm-operator-token";
 	var token = sessionStorage.getItem(KEY);
 	var timer = null;
+	var confirming = null;	// the gateway whose removal waits for a second click
 
 	function $(id) { return document.getElementById(id); }
 
@@ -54,7 +55,8 @@
 		return t ? new Date(t * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC") : null;
 	}
 
-	function api(method, path, body) {
+	// login: the token is being tried, a 401 is the answer, not a sign-out
+	function api(method, path, body, login) {
 		var opts = { method: method, headers: { "Authorization": "Bearer " + token },
 			     credentials: "omit" };
 		if (body !== undefined) {
@@ -63,7 +65,7 @@
 		}
 		return fetch(path, opts).then(function (r) {
 			return r.json().catch(function () { return {}; }).then(function (j) {
-				if (r.status === 401) {
+				if (r.status === 401 && !login) {
 					signOut("The server no longer accepts this token.");
 					throw new Error("unauthorized");
 				}
@@ -117,7 +119,8 @@
 				fill("gateways", list.map(function (g) {
 					var st = g.status || {};
 					var state = st.connected ? "connected" : "down";
-					var rm = el("button", "Remove", "danger");
+					var rm = el("button", confirming === g.id ? "Confirm removal" : "Remove",
+						    "danger");
 					rm.type = "button";
 					rm.setAttribute("aria-label", "Remove gateway " + g.id);
 					rm.addEventListener("click", function () { remove(g.id, rm); });
@@ -130,12 +133,14 @@
 	}
 
 	function remove(id, btn) {
-		// two steps instead of a dialog: a second click confirms
-		if (btn.getAttribute("data-confirm") !== "1") {
-			btn.setAttribute("data-confirm", "1");
+		// two steps instead of a dialog: a second click confirms (the
+		// table is redrawn every 2 s: the state lives here, not in the button)
+		if (confirming !== id) {
+			confirming = id;
 			btn.textContent = "Confirm removal";
 			return;
 		}
+		confirming = null;
 		api("DELETE", "/v1/gateways/" + encodeURIComponent(id)).then(function (r) {
 			if (r.status === 200)
 				say("Gateway " + id + " removed.");
@@ -224,7 +229,7 @@
 		token = $("token").value.trim();
 		$("token").value = "";
 		// the token is good when an operator-only route answers
-		api("GET", "/v1/gateways").then(function (r) {
+		api("GET", "/v1/gateways", undefined, true).then(function (r) {
 			if (r.status === 200) {
 				sessionStorage.setItem(KEY, token);
 				showConsole();

@@ -123,6 +123,8 @@
 			this.list.appendChild(li);
 		}
 		status.appendChild(this.list);
+		// a button far down a phone's page: the progress comes into view
+		status.scrollIntoView({ block: "nearest" });
 	}
 	Progress.prototype.done = function (step, text) {
 		var li = this.items[step];
