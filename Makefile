@@ -63,14 +63,27 @@ DB_SCHEMA   := confserver/rgm_db_schema.c
 $(DB_SCHEMA): scripts/mkschema.sh confserver/migrations $(wildcard confserver/migrations/*.sql)
 	scripts/mkschema.sh confserver/migrations >$@.tmp && mv $@.tmp $@
 
+# The web pages' scripts and style sheets, embedded likewise
+# (scripts/mkassets.sh): portal/web/ and confserver/console/ are their only copy.
+PORTAL_ASSETS := portal/web_assets.c
+PORTAL_WEB    := /static/viewer.js=portal/web/viewer.js /static/viewer.css=portal/web/viewer.css
+$(PORTAL_ASSETS): scripts/mkassets.sh $(wildcard portal/web/*)
+	scripts/mkassets.sh portal_assets $(PORTAL_WEB) >$@.tmp && mv $@.tmp $@
+CS_ASSETS     := confserver/console_assets.c
+CS_WEB        := /console=confserver/console/console.html \
+		 /console.js=confserver/console/console.js \
+		 /console.css=confserver/console/console.css
+$(CS_ASSETS): scripts/mkassets.sh $(wildcard confserver/console/*)
+	scripts/mkassets.sh cs_assets $(CS_WEB) >$@.tmp && mv $@.tmp $@
+
 # Every program: all the .c files of its folder, and the library (and the
 # generated .c, which a fresh tree does not have yet).
 objs = $(patsubst %.c,%.o,$(wildcard $(1)/*.c))
 ctl/rgmctl/rgmctl: $(call objs,ctl/rgmctl) $(LIB)
 ctl/rgmd/rgmd: $(call objs,ctl/rgmd) $(LIB)
-confserver/rgm-confserver: $(call objs,confserver) $(DB_SCHEMA:.c=.o) $(LIB)
+confserver/rgm-confserver: $(call objs,confserver) $(DB_SCHEMA:.c=.o) $(CS_ASSETS:.c=.o) $(LIB)
 mediaserver/rgm-mediaserver: $(call objs,mediaserver) $(LIB)
-portal/rgm-portal: $(call objs,portal) $(LIB)
+portal/rgm-portal: $(call objs,portal) $(PORTAL_ASSETS:.c=.o) $(LIB)
 appliance/rgm-appliance: $(call objs,appliance) $(LIB)
 $(PROGS):
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call prog_libs,$@) -lpthread
@@ -146,7 +159,7 @@ include scripts/install.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(DB_SCHEMA)
+	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(DB_SCHEMA) $(PORTAL_ASSETS) $(CS_ASSETS)
 	find $(SRCDIRS) -name '*.[od]' -delete
 
 -include $(shell find $(SRCDIRS) -name '*.d' 2>/dev/null)

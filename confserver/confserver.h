@@ -142,6 +142,12 @@ void cs_service_enroll(struct cs_service *s, const char *actor, const struct rgm
 		       struct cs_result *r);
 void cs_service_gateway_list(struct cs_service *s, struct cs_result *r);
 void cs_service_gateway_get(struct cs_service *s, const char *id, struct cs_result *r);
+/* The operator's views: the newest sessions, the audit chain verified with
+ * its newest entries, removing a gateway (audited). */
+void cs_service_session_list(struct cs_service *s, struct cs_result *r);
+void cs_service_audit(struct cs_service *s, struct cs_result *r);
+void cs_service_gateway_del(struct cs_service *s, const char *actor, const char *id,
+			    struct cs_result *r);
 
 /* Sets r to an error; returns nothing useful (void), for one-line fails. */
 void cs_result_error(struct cs_result *r, unsigned int status, const char *code,

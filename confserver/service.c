@@ -1331,3 +1331,124 @@ void cs_service_free(struct cs_service *s)
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
+
+/* Operator views (the console, Documentation/confserver.rst "Operator
+ * console"): every session's state, the audit chain, removing a gateway. */
+
+#define CS_SESSIONS_LISTED	100	/* newest sessions GET /v1/sessions returns */
+#define CS_AUDIT_LISTED		50	/* newest entries GET /v1/audit returns */
+
+void cs_service_session_list(struct cs_service *s, struct cs_result *r)
+{
+	struct rgm_db_session *l = NULL;
+	struct rgm_db_gateway g;
+	struct json_object *a;
+	char msg[256];
+	size_t n = 0, i;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	cs_lock(s);
+	ret = rgm_db_session_list(s->db, NULL, &l, &n, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		cs_result_db(r, ret, "not-found", msg);
+		return;
+	}
+	a = json_object_new_array();
+	/* newest first */
+	for (i = n; a && i-- > 0 && n - i <= CS_SESSIONS_LISTED;) {
+		memset(&g, 0, sizeof(g));
+		cs_lock(s);
+		if (rgm_db_gateway_get(s->db, l[i].gateway, &g, msg, sizeof(msg)))
+			g.global_addr[0] = '\0';
+		cs_unlock(s);
+		json_object_array_add(a, cs_session_json(&l[i], NULL, g.global_addr));
+	}
+	rgm_db_sessions_free(l, n);
+	cs_result_ok(r, 200, a);
+}
+
+static int cs_audit_entry_add(void *arg, const struct rgm_audit_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	cs_add(o, "seq", json_object_new_int64((int64_t)e->seq));
+	cs_add(o, "time", json_object_new_int64(e->time));
+	cs_add(o, "actor", json_object_new_string(e->actor ? e->actor : ""));
+	cs_add(o, "gateway", e->gateway ? json_object_new_string(e->gateway) : NULL);
+	/* stored as checked JSON texts: shown as they are */
+	cs_add(o, "command", json_tokener_parse(e->command ? e->command : "null"));
+	cs_add(o, "result", json_tokener_parse(e->result ? e->result : "null"));
+	cs_add(o, "hash", json_object_new_string(e->hash ? e->hash : ""));
+	return json_object_array_add(arg, o) ? -ENOMEM : 0;
+}
+
+void cs_service_audit(struct cs_service *s, struct cs_result *r)
+{
+	struct json_object *o, *v, *entries = json_object_new_array();
+	struct rgm_audit_report rep;
+	char msg[256], hex[RGM_AUDIT_HEX_LEN + 1] = "";
+	uint64_t seq = 0;
+	int vret, ret;
+
+	memset(r, 0, sizeof(*r));
+	cs_lock(s);
+	vret = rgm_audit_verify(s->db, &rep);
+	ret = vret && vret != -EBADMSG ? vret : 0;
+	if (!ret && rgm_audit_head(s->db, &seq, hex, msg, sizeof(msg)))
+		hex[0] = '\0';
+	if (!ret)
+		ret = rgm_audit_tail(s->db, CS_AUDIT_LISTED, cs_audit_entry_add, entries, msg,
+				     sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", rep.why);
+	cs_unlock(s);
+	if (ret) {
+		json_object_put(entries);
+		cs_result_db(r, ret, "not-found", msg);
+		return;
+	}
+	o = json_object_new_object();
+	v = json_object_new_object();
+	cs_add(v, "ok", json_object_new_boolean(!vret));
+	cs_add(v, "entries", json_object_new_int64((int64_t)rep.entries));
+	cs_add(v, "bad_seq", vret ? json_object_new_int64((int64_t)rep.bad_seq) : NULL);
+	cs_add(v, "why", vret ? json_object_new_string(rep.why) : NULL);
+	cs_add(o, "verify", v);
+	v = json_object_new_object();
+	cs_add(v, "seq", json_object_new_int64((int64_t)seq));
+	cs_add(v, "hash", hex[0] ? json_object_new_string(hex) : NULL);
+	cs_add(o, "head", v);
+	cs_add(o, "entries", entries);
+	cs_result_ok(r, 200, o);
+}
+
+void cs_service_gateway_del(struct cs_service *s, const char *actor, const char *id,
+			    struct cs_result *r)
+{
+	struct json_object *cmd;
+	char msg[256];
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!rgm_api_id_valid(id)) {
+		cs_result_error(r, 404, "unknown-gateway", "no gateway %.64s", id);
+		return;
+	}
+	cs_lock(s);
+	ret = rgm_db_gateway_del(s->db, id, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret)
+		cs_result_db(r, ret, "unknown-gateway", msg);
+	else
+		cs_result_ok(r, 200, json_object_new_object());
+	if (!ret)
+		cs_add(r->body, "deleted", json_object_new_string(id));
+	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "delete gateway %s by %s: %u %s", id, actor,
+	       r->status, r->code ? r->msg : "ok");
+	cmd = json_object_new_object();
+	cs_add(cmd, "request", json_object_new_string("delete"));
+	cs_add(cmd, "gateway", json_object_new_string(id));
+	cs_audit_request(s, actor, id, cmd, r, NULL);
+}

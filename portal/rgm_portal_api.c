@@ -19,6 +19,11 @@ static const char *const rgm_portal_kind_names[__RGM_PORTAL_KIND_MAX] = {
 	[RGM_PORTAL_WATCH]	= "watch",
 	[RGM_PORTAL_STOP]	= "stop",
 	[RGM_PORTAL_REPORT]	= "report",
+	[RGM_PORTAL_ANNOUNCE]	= "announce",
+	[RGM_PORTAL_NEXT]	= "next",
+	[RGM_PORTAL_PAIR]	= "pair",
+	[RGM_PORTAL_PLAY]	= "play",
+	[RGM_PORTAL_PLAY_STOP]	= "play stop",
 };
 
 const char *rgm_portal_kind_name(enum rgm_portal_kind kind)
@@ -29,7 +34,8 @@ const char *rgm_portal_kind_name(enum rgm_portal_kind kind)
 /* Every field name the portal knows, for the duplicate scan. */
 static const char *const rgm_portal_fields[] = {
 	"appliance", "gateway", "gateway_type", "title", "local_addr", "ports", "lease",
-	"session", "grant", "global_addr", "error", "code", "message",
+	"session", "grant", "global_addr", "error", "code", "message", "complete", "wait",
+	"play",
 };
 #define RGM_PORTAL_FIELDS_N (sizeof(rgm_portal_fields) / sizeof(rgm_portal_fields[0]))
 
@@ -131,12 +137,94 @@ static int rgm_portal_parse_watch(struct json_object *o, struct rgm_portal_watch
 static int rgm_portal_parse_stop(struct json_object *o, struct rgm_portal_stop *s,
 				 struct rgm_json_error *err)
 {
-	static const char *const fields[] = { "session", NULL };
+	static const char *const fields[] = { "session", "complete", NULL };
+	int ret;
 
 	if (rgm_json_check_fields(o, "", fields, err) ||
 	    rgm_json_get_checked(o, "session", "session", true, rgm_api_session_valid,
 				 "1..128 printable ASCII characters without blanks", s->session,
 				 sizeof(s->session), err) < 0)
+		return -1;
+	ret = rgm_json_get_bool(o, "complete", "complete", &s->complete, err);
+	if (ret < 0)
+		return -1;
+	s->has_complete = ret;
+	return 0;
+}
+
+static int rgm_portal_parse_announce(struct json_object *o, struct rgm_portal_watch *w,
+				     struct rgm_json_error *err)
+{
+	static const char *const fields[] = {
+		"appliance", "gateway", "gateway_type", "local_addr", "ports", NULL
+	};
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_portal_get_id(o, "appliance", true, w->appliance, err) < 0 ||
+	    rgm_portal_get_gateway(o, w->gateway, w->gateway_type, err) < 0 ||
+	    rgm_json_get_addr(o, "local_addr", "local_addr", true, &w->local_addr, err) < 0 ||
+	    rgm_portal_parse_ports(o, w, err))
+		return -1;
+	return 0;
+}
+
+static int rgm_portal_parse_next(struct json_object *o, struct rgm_portal_next *n,
+				 struct rgm_json_error *err)
+{
+	static const char *const fields[] = { "appliance", "wait", NULL };
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_portal_get_id(o, "appliance", true, n->appliance, err) < 0 ||
+	    rgm_json_get_uint(o, "wait", "wait", false, 0, RGM_PORTAL_WAIT_MAX, &n->wait,
+			      err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool rgm_portal_code_valid(const char *s)
+{
+	return strlen(s) == RGM_PORTAL_CODE_LEN &&
+	       strspn(s, "0123456789") == RGM_PORTAL_CODE_LEN;
+}
+
+static bool rgm_portal_play_id_valid(const char *s)
+{
+	return strlen(s) == 34 && !strncmp(s, "p-", 2) &&
+	       strspn(s + 2, "0123456789abcdef") == 32;
+}
+
+static int rgm_portal_parse_pair(struct json_object *o, struct rgm_portal_pair *p,
+				 struct rgm_json_error *err)
+{
+	static const char *const fields[] = { "code", NULL };
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "code", "code", true, rgm_portal_code_valid, "6 digits",
+				 p->code, sizeof(p->code), err) < 0)
+		return -1;
+	return 0;
+}
+
+static int rgm_portal_parse_play(struct json_object *o, struct rgm_portal_play *p,
+				 struct rgm_json_error *err)
+{
+	static const char *const fields[] = { "appliance", "title", NULL };
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_portal_get_id(o, "appliance", true, p->appliance, err) < 0 ||
+	    rgm_portal_get_id(o, "title", true, p->title, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int rgm_portal_parse_play_stop(struct json_object *o, struct rgm_portal_play_stop *p,
+				      struct rgm_json_error *err)
+{
+	static const char *const fields[] = { "play", NULL };
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_json_get_checked(o, "play", "play", true, rgm_portal_play_id_valid,
+				 "'p-' and 32 hex digits", p->play, sizeof(p->play), err) < 0)
 		return -1;
 	return 0;
 }
@@ -224,6 +312,21 @@ int rgm_portal_parse(enum rgm_portal_kind kind, const char *body, size_t len,
 		break;
 	case RGM_PORTAL_REPORT:
 		ret = rgm_portal_parse_report(o, &req->report, err);
+		break;
+	case RGM_PORTAL_ANNOUNCE:
+		ret = rgm_portal_parse_announce(o, &req->announce, err);
+		break;
+	case RGM_PORTAL_NEXT:
+		ret = rgm_portal_parse_next(o, &req->next, err);
+		break;
+	case RGM_PORTAL_PAIR:
+		ret = rgm_portal_parse_pair(o, &req->pair, err);
+		break;
+	case RGM_PORTAL_PLAY:
+		ret = rgm_portal_parse_play(o, &req->play, err);
+		break;
+	case RGM_PORTAL_PLAY_STOP:
+		ret = rgm_portal_parse_play_stop(o, &req->play_stop, err);
 		break;
 	default:
 		ret = rgm_json_err(err, 500, "unknown request kind %d", kind);

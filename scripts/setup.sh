@@ -27,6 +27,8 @@ pkgs=(
 	systemd bash-completion
 	# the adversarial suite attacks with tools a reviewer already trusts
 	nmap openssl
+	# the web pages' tests: a real headless browser (tests/web_test.sh)
+	chromium fonts-dejavu-core
 )
 
 missing=()
@@ -72,6 +74,23 @@ if [ ! -f "$ks/kselftest_harness.h" ]; then
 		| tar -x -C "$tmp" --wildcards 'linux-source-6.1/tools/testing/selftests/kselftest*.h'
 	cp "$tmp"/linux-source-6.1/tools/testing/selftests/kselftest*.h "$ks/"
 	rm -rf "$tmp"
+fi
+
+# playwright-core drives Debian's chromium in tests/web_test.sh (no browser
+# download: it is told /usr/bin/chromium); the versions are pinned by
+# tests/web/package-lock.json. A machine whose nodejs already brings npm
+# keeps it.
+if ! command -v npm >/dev/null; then
+	echo "setup: installing nodejs npm"
+	apt-get install -y -q --no-install-recommends nodejs npm
+fi
+web="$top/build/web"
+if ! cmp -s "$top/tests/web/package-lock.json" "$web/package-lock.json" ||
+   [ ! -f "$web/node_modules/playwright-core/index.mjs" ]; then
+	echo "setup: npm ci of tests/web/package.json into build/web"
+	mkdir -p "$web"
+	cp "$top/tests/web/package.json" "$top/tests/web/package-lock.json" "$web/"
+	(cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
 echo "setup: done"
