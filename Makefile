@@ -2,7 +2,8 @@
 #
 #   make            build the module (kmod/rgm.ko) and every program
 #   make check      host unit tests, then every selftest in one VM boot
-#   make demo       the whole flow in a VM (see README)
+#   make demo       the whole flow in a VM (see README); DATAPLANE=nftables:
+#                   on the host kernel in network namespaces, no VM
 #   make adversarial  only the adversarial suite (Documentation/security.rst), full counts
 #   make bench      per-packet cost with 1, 10k, 60k mappings (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
@@ -141,7 +142,7 @@ check:
 	scripts/check.sh
 
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(DATAPLANE)
 
 bench:
 	scripts/bench.sh

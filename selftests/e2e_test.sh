@@ -14,6 +14,8 @@
 #
 # Each case checks what a user would: the bytes, the decoder's view, the
 # gateway's tuples and counters, and that nothing is left behind.
+# tests/e2e_nft_test.sh runs it on the host kernel with the gateways on
+# the nftables dataplane (RGM_DATAPLANE=nftables), asserting the same.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/deploy.sh"

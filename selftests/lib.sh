@@ -556,6 +556,7 @@ start_gw_rgmd() {
 		echo "rate = 200 burst 400"
 		echo "lan-prefix = 10.0.$((i - 1)).0/24"
 		echo "ports = $PORT_MIN-$PORT_MAX"
+		echo "dataplane = $RGM_DATAPLANE"
 		printf '%s\n' "$@"
 	} >"$conf"
 	bg ip netns exec "${GWNS[$i]}" "$RGM_TOP/ctl/rgmd/rgmd" -c "$conf" 2>>"$TMPD/rgmd$i.log"
