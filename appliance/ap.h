@@ -36,12 +36,15 @@ struct ap_recv_opts {
  * o->addr (before the streams are asked for: packets sent before the answer
  * wait in the socket buffers); NULL, with a message, when one is taken.
  * ap_recv_run() then receives the announced streams (e[i].port must be the
- * ports[i] bound), writes DIR/TITLE-KIND.ts, prints progress on stderr and
- * the report on stdout. Returns 0 when every stream is complete, 1 when one
- * is not, 2 for a local error (files).
+ * ports[i] bound; n may be fewer than were bound), writes
+ * DIR/TITLE-KIND.ts, prints progress on stderr and the report on stdout.
+ * Returns 0 when every stream is complete, 1 when one is not, 2 for a
+ * local error (files). ap_recv_title() names the title when it is known
+ * only after binding (standby); the string must outlive the run.
  */
 struct ap_recv;
 struct ap_recv *ap_recv_new(const struct ap_recv_opts *o, const uint16_t *ports, unsigned int n);
+void ap_recv_title(struct ap_recv *r, const char *title);
 int ap_recv_run(struct ap_recv *r, const struct ap_expect *e, unsigned int n);
 void ap_recv_free(struct ap_recv *r);
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rgm-appliance: command line. register, titles and watch talk to the
- * portal; receive takes the streams' expectations from the command line
- * (tests, and any sender that announces them another way).
+ * portal; standby waits for titles a person starts from the portal's page;
+ * receive takes the streams' expectations from the command line (tests,
+ * and any sender that announces them another way).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -20,7 +23,7 @@
 struct args {
 	struct ap_portal portal;
 	struct in_addr addr;
-	bool have_addr, json;
+	bool have_addr, json, once;
 	uint16_t ports[AP_MAX_STREAMS];
 	unsigned int n_ports;
 	const char *out_dir, *sdp, *title;
@@ -40,6 +43,7 @@ static void usage(FILE *f)
 		"  register\n"
 		"  titles\n"
 		"  watch TITLE [--ports P1,P2] [--out DIR] [--sdp FILE] [--lease N] [--timeout S]\n"
+		"  standby [--ports P1,P2] [--out DIR] [--timeout S] [--once]\n"
 		"  receive --addr IP --stream KIND:PORT:PACKETS:BYTES:SHA256 ... [--out DIR]\n"
 		"          [--title NAME] [--sdp FILE] [--timeout S]\n"
 		"exit: 0 complete, 1 incomplete or refused, 2 usage or local error\n");
@@ -212,8 +216,12 @@ static bool get_u64(json_object *o, const char *key, uint64_t *out)
 	return true;
 }
 
-/* Takes the expectations out of the watch reply, checking each field. */
-static int watch_streams(struct args *a, json_object *reply)
+/*
+ * Takes the expectations out of the watch reply, checking each field: one
+ * stream per port asked for (watch), or on the first of the ports announced
+ * (standby: prefix).
+ */
+static int watch_streams(struct args *a, json_object *reply, bool prefix)
 {
 	json_object *arr, *s, *v;
 	uint64_t port;
@@ -223,7 +231,7 @@ static int watch_streams(struct args *a, json_object *reply)
 	    !json_object_is_type(arr, json_type_array))
 		return fprintf(stderr, "rgm-appliance: watch: reply has no \"streams\"\n"), -1;
 	n = json_object_array_length(arr);
-	if (n != a->n_ports)
+	if (prefix ? !n || n > a->n_ports : n != a->n_ports)
 		return fprintf(stderr, "rgm-appliance: watch: %zu streams for %u ports\n", n,
 			       a->n_ports), -1;
 	for (i = 0; i < n; i++) {
@@ -407,7 +415,7 @@ static int cmd_watch(struct args *a, const char *title)
 		ap_recv_free(r);
 		return 1;
 	}
-	if (watch_streams(a, reply)) {
+	if (watch_streams(a, reply, false)) {
 		json_object_put(reply);
 		ap_recv_free(r);
 		return 1;
@@ -439,6 +447,173 @@ static int cmd_watch(struct args *a, const char *title)
 	return ret;
 }
 
+/* POST /v1/stop: the title ended, complete or not (standby) */
+static void stop_session(struct args *a, json_object *sess, bool complete)
+{
+	json_object *stop = json_object_new_object(), *reply;
+	int st;
+
+	json_object_object_add(stop, "session", json_object_get(sess));
+	json_object_object_add(stop, "complete", json_object_new_boolean(complete));
+	st = ap_portal_call(&a->portal, "POST", "/v1/stop", stop, &reply);
+	if (st != 200 && st > 0)
+		ap_portal_perror("stop", st, reply);
+	json_object_put(stop);
+	json_object_put(reply);
+}
+
+/*
+ * POST /v1/announce: prints the pairing code when it is new, and when it
+ * should be asked for again (*renew_at, monotonic s). 0, or the exit status.
+ */
+static int announce(struct args *a, char *code, size_t code_len, time_t *renew_at)
+{
+	json_object *body = json_object_new_object(), *ports = json_object_new_array();
+	json_object *reply, *v;
+	char addr[INET_ADDRSTRLEN];
+	struct timespec ts;
+	const char *c;
+	unsigned int i;
+	int st;
+
+	inet_ntop(AF_INET, &a->addr, addr, sizeof(addr));
+	json_object_object_add(body, "appliance", json_object_new_string(a->portal.id));
+	json_object_object_add(body, "local_addr", json_object_new_string(addr));
+	for (i = 0; i < a->n_ports; i++)
+		json_object_array_add(ports, json_object_new_int(a->ports[i]));
+	json_object_object_add(body, "ports", ports);
+	if (a->portal.gateway)
+		json_object_object_add(body, "gateway", json_object_new_string(a->portal.gateway));
+	else if (a->portal.gateway_type)
+		json_object_object_add(body, "gateway_type",
+				       json_object_new_string(a->portal.gateway_type));
+	st = ap_portal_call(&a->portal, "POST", "/v1/announce", body, &reply);
+	json_object_put(body);
+	if (st != 200 || !json_object_object_get_ex(reply, "pairing_code", &v) ||
+	    strlen(c = json_object_get_string(v)) >= code_len) {
+		if (st > 0)
+			ap_portal_perror("announce", st, reply);
+		json_object_put(reply);
+		/* unreachable: try again later; refused: nothing will change */
+		return st < 0 ? -1 : 1;
+	}
+	if (strcmp(code, c)) {
+		snprintf(code, code_len, "%s", c);
+		if (a->json)
+			printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+		else
+			printf("pairing code: %s\n", code);
+		fflush(stdout);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* a minute before the code expires, or every minute if it says nothing */
+	*renew_at = ts.tv_sec + 60;
+	if (json_object_object_get_ex(reply, "code_expires_in", &v) &&
+	    json_object_get_int64(v) > 120)
+		*renew_at = ts.tv_sec + json_object_get_int64(v) - 60;
+	json_object_put(reply);
+	return 0;
+}
+
+/* One title the portal handed over: receive it, say how it ended. */
+static int play(struct args *a, struct ap_recv **rp, json_object *watch)
+{
+	json_object *sess = NULL, *v;
+	const char *title = "";
+	struct ap_gw *gw = NULL;
+	int ret = 1;
+
+	json_object_object_get_ex(watch, "session", &sess);
+	if (json_object_object_get_ex(watch, "title", &v))
+		title = json_object_get_string(v);
+	if (!sess || !json_object_is_type(sess, json_type_string)) {
+		fprintf(stderr, "rgm-appliance: standby: a play without a session\n");
+		return 1;
+	}
+	if (!name_ok(title, 64)) {
+		fprintf(stderr, "rgm-appliance: standby: bad title in the play\n");
+	} else if (watch_streams(a, watch, true) == 0 &&
+		   (!json_object_object_get_ex(watch, "appliance_instructions", &v) ||
+		    (gw = gw_program(a, watch, sess)))) {
+		fprintf(stderr, "rgm-appliance: playing %s, session %s\n", title,
+			json_object_get_string(sess));
+		ap_recv_title(*rp, title);
+		ret = ap_recv_run(*rp, a->streams, a->n_streams);
+		ap_gw_upnp_close(gw);
+	}
+	/* the next title gets fresh sockets: nothing late of this one in them */
+	ap_recv_free(*rp);
+	*rp = NULL;
+	stop_session(a, sess, ret == 0);
+	return ret;
+}
+
+/*
+ * standby: announce, show the pairing code, and wait for titles a person
+ * starts from the portal's page (POST /v1/next); receive each, report it
+ * with POST /v1/stop, and wait again (--once: exit after one).
+ */
+static int cmd_standby(struct args *a)
+{
+	json_object *body, *reply, *watch;
+	struct ap_recv *r = NULL;
+	char code[16] = "";
+	time_t renew_at = 0;
+	struct timespec ts;
+	unsigned int backoff = 1;
+	int st, ret = 0;
+	bool fresh = true;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (fresh || ts.tv_sec >= renew_at) {
+			ret = announce(a, code, sizeof(code), &renew_at);
+			if (ret > 0)
+				break;
+			if (ret < 0) {
+				sleep(backoff);
+				backoff = backoff < 30 ? 2 * backoff : 30;
+				continue;
+			}
+			fresh = false;
+		}
+		/* bound while waiting: the stream may start before /v1/next returns */
+		if (!r) {
+			r = recv_new(a, "stream", a->ports, a->n_ports);
+			if (!r) {
+				ret = 2;
+				break;
+			}
+		}
+		body = json_object_new_object();
+		json_object_object_add(body, "appliance", json_object_new_string(a->portal.id));
+		json_object_object_add(body, "wait", json_object_new_int(25));
+		st = ap_portal_call(&a->portal, "POST", "/v1/next", body, &reply);
+		json_object_put(body);
+		if (st == 200) {
+			backoff = 1;
+			if (json_object_object_get_ex(reply, "watch", &watch) && watch) {
+				ret = play(a, &r, watch);
+				if (a->once) {
+					json_object_put(reply);
+					break;
+				}
+			}
+		} else if (st == 404 || st == 403) {
+			/* the portal forgot us (restart) or we moved: announce again */
+			fresh = true;
+		} else {
+			if (st > 0)
+				ap_portal_perror("next", st, reply);
+			sleep(backoff);
+			backoff = backoff < 30 ? 2 * backoff : 30;
+		}
+		json_object_put(reply);
+	}
+	ap_recv_free(r);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option gopts[] = {
@@ -462,6 +637,7 @@ int main(int argc, char **argv)
 		{ "stream", required_argument, NULL, 'S' },
 		{ "title", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "once", no_argument, NULL, '1' },
 		{ 0 }
 	};
 	struct args a = { .out_dir = ".", .timeout_s = 60, .ports = { 5004, 5006 }, .n_ports = 2 };
@@ -514,6 +690,7 @@ int main(int argc, char **argv)
 		case 's': a.sdp = optarg; break;
 		case 'n': a.title = optarg; break;
 		case 'j': a.json = true; break;
+		case '1': a.once = true; break;
 		case 'l':
 			if (!parse_u64(optarg, 86400, &v) || !v)
 				goto bad;
@@ -537,7 +714,7 @@ int main(int argc, char **argv)
 		default: goto bad;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (a.once && strcmp(cmd, "standby")))
 		goto bad;
 	/* Before any request: a title must not be asked for that cannot be kept. */
 	if (mkdir(a.out_dir, 0755) && errno != EEXIST) {
@@ -562,6 +739,8 @@ int main(int argc, char **argv)
 		ret = cmd_titles(&a);
 	} else if (!strcmp(cmd, "watch") && a.have_addr && name_ok(title, 64)) {
 		ret = cmd_watch(&a, title);
+	} else if (!strcmp(cmd, "standby") && a.have_addr) {
+		ret = cmd_standby(&a);
 	} else {
 		curl_global_cleanup();
 		goto bad;

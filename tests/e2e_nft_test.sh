@@ -8,6 +8,10 @@
 # (RGM_DATAPLANE=nftables, see selftests/lib.sh). The same assertions as
 # in the VM against rgm.ko: byte-identical titles, ffprobe decodes them,
 # a stranger's datagrams dropped, teardown and lease end close the ports.
+# Here it also plays a title from a browser: headless Chromium
+# (tests/web/standby_e2e.mjs) pairs with an rgm-appliance in standby and
+# plays on it until the appliance has the title complete, byte-identical,
+# and the page says so (screenshot in build/results/web/).
 # One TAP stream, each line prefixed "e2e: ".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +46,16 @@ relay() {	# NAME SCRIPT: runs a selftest, its TAP lines prefixed with NAME
 	[ "$rc" = 0 ] || grep -q '^not ok' <<<"$out" || not_ok "$name: exited with status $rc"
 }
 
+# the browser part (a person plays a title on an appliance in standby from
+# the portal's page) wants Debian's chromium and playwright-core
+pw=$top/build/web/node_modules/playwright-core/index.mjs
+if [ -x /usr/bin/chromium ] && [ -r "$pw" ] && command -v node >/dev/null; then
+	export RGM_E2E_BROWSER=$pw RGM_E2E_RESULTS=$top/build/results/web
+	mkdir -p "$RGM_E2E_RESULTS"
+else
+	echo "ok 1 e2e: from a browser # SKIP needs chromium and build/web (scripts/setup.sh)"
+	n=1
+fi
 relay e2e "$top/selftests/e2e_test.sh"
 echo "1..$n"
 [ "$fails" = 0 ]
