@@ -887,6 +887,7 @@ static struct json_object *drv_rgm_status(void *state, const struct cs_gateway *
 	l = cs_links_find(d->links, gw->rec.id);
 	if (!l) {
 		json_object_object_add(o, "connected", json_object_new_boolean(false));
+		json_object_object_add(o, "last_contact", NULL);
 		return o;
 	}
 	cs_link_info(l, &info);
@@ -911,6 +912,8 @@ static struct json_object *drv_rgm_status(void *state, const struct cs_gateway *
 	json_object_object_add(o, "handshakes", json_object_new_int64(info.handshakes));
 	json_object_object_add(o, "last_error", info.last_error[0] ?
 			       json_object_new_string(info.last_error) : NULL);
+	json_object_object_add(o, "last_contact", info.last_contact ?
+			       json_object_new_int64(info.last_contact) : NULL);
 	return o;
 }
 

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "confserver.h"
@@ -682,6 +683,7 @@ static int cs_link_hello_reply(struct cs_link *l, struct json_object *o, const c
 
 	n.connected = true;
 	n.handshakes = l->info.handshakes + 1;
+	n.last_contact = l->info.last_contact;	/* set by cs_link_frame */
 	l->info = n;
 	l->state = CS_LINK_READY;
 	l->attempts++;
@@ -776,6 +778,7 @@ static int cs_link_frame(struct cs_link *l, const uint8_t *p, size_t len)
 
 	if (json_object_object_get_ex(o, "event", NULL) &&
 	    !json_object_object_get_ex(o, "id", NULL)) {
+		l->info.last_contact = time(NULL);
 		cs_link_event(l, o);
 		goto out;
 	}
@@ -805,6 +808,9 @@ static int cs_link_frame(struct cs_link *l, const uint8_t *p, size_t len)
 	}
 	cs_reqq_remove(&l->sent, r);
 	l->last_use = cs_now_ms();
+	/* A reply to one of our requests, late or an error reply included:
+	 * the gateway is there and answering (the console's last contact). */
+	l->info.last_contact = time(NULL);
 	if (r->hello) {
 		cs_req_free(r);
 		l->hello_req = NULL;

@@ -40,6 +40,9 @@ struct cs_link_info {
 	uint32_t lease_max;
 	unsigned int in_flight;		/* requests queued or awaiting a reply */
 	unsigned long long handshakes;	/* connections that got to hello */
+	/* Wall clock (s) of the gateway's last reply or event, on this
+	 * connection or an earlier one; 0: none since this server started. */
+	int64_t last_contact;
 	char last_error[256];		/* why the last connection failed or ended */
 };
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/rgm.h>
@@ -1156,6 +1157,7 @@ TEST_F(drv, nothing_listening_is_unreachable_quickly)
 	struct cs_configured out;
 	struct cs_call call;
 	const char *eps[] = { "127.0.0.1", "localhost" };	/* numeric, resolved */
+	struct json_object *st, *v;
 	int64_t t0;
 	unsigned int i;
 
@@ -1173,6 +1175,11 @@ TEST_F(drv, nothing_listening_is_unreachable_quickly)
 		EXPECT_NE(NULL, strstr(call.err.msg, "gw-a"));
 		TH_LOG("%s", call.err.msg);
 	}
+	/* nothing ever answered: no last contact */
+	st = self->d->status(self->state, &self->gw);
+	ASSERT_NE(NULL, st);
+	EXPECT_TRUE(json_object_object_get_ex(st, "last_contact", &v) && !v);
+	json_object_put(st);
 }
 
 TEST_F(drv, late_map_reply_is_a_timeout_and_is_undone)
@@ -1336,6 +1343,11 @@ TEST_F(drv, one_connection_many_pipelined_callers)
 	EXPECT_TRUE(json_object_object_get_ex(st, "handshakes", &v) && json_object_get_int(v) == 1);
 	EXPECT_TRUE(json_object_object_get_ex(st, "epoch", &v) &&
 		    !strcmp(json_object_get_string(v), "0123456789abcdef"));
+	/* the renews were just answered: last contact is now (wall clock) */
+	EXPECT_TRUE(json_object_object_get_ex(st, "last_contact", &v) &&
+		    json_object_is_type(v, json_type_int));
+	EXPECT_LE(json_object_get_int64(v), (int64_t)time(NULL));
+	EXPECT_GE(json_object_get_int64(v), (int64_t)time(NULL) - 5);
 	json_object_put(st);
 }
 

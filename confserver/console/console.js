@@ -55,6 +55,17 @@
 		return t ? new Date(t * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC") : null;
 	}
 
+	// A driver without the field (appliance-mediated types talk to no
+	// gateway) shows a dash; null is a gateway that has not answered yet.
+	function contact(st) {
+		if (!("last_contact" in st))
+			return null;
+		if (!st.last_contact)
+			return "never";
+		var ago = Math.max(0, Math.round(Date.now() / 1000 - st.last_contact));
+		return when(st.last_contact) + " (" + ago + " s ago)";
+	}
+
 	// login: the token is being tried, a 401 is the answer, not a sign-out
 	function api(method, path, body, login) {
 		var opts = { method: method, headers: { "Authorization": "Bearer " + token },
@@ -125,9 +136,9 @@
 					rm.setAttribute("aria-label", "Remove gateway " + g.id);
 					rm.addEventListener("click", function () { remove(g.id, rm); });
 					return row([g.id, g.type, g.driver, { text: state, cls: "state-" + state },
-						    st.epoch, g.global_addr, when(g.enrolled_at),
-						    st.last_error, rm]);
-				}), "No gateway is enrolled.", 9);
+						    st.epoch, contact(st), g.global_addr,
+						    when(g.enrolled_at), st.last_error, rm]);
+				}), "No gateway is enrolled.", 10);
 			});
 		});
 	}

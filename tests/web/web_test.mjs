@@ -344,6 +344,18 @@ async function console_() {
 		const t = await page.textContent("#gateways");
 		return /gw-1/.test(t) && /homebox/.test(t) && /rgm/.test(t) && /down/.test(t);
 	});
+	// gw-1's endpoint never answered: it has a "Last contact" column, which says so
+	await step("a gateway that never answered: last contact 'never'", async () => {
+		const cell = await page.evaluate(() => {
+			const tb = document.getElementById("gateways");
+			const col = [...tb.tHead.rows[0].cells].findIndex((c) => c.textContent === "Last contact");
+			const tr = [...tb.tBodies[0].rows].find((r) => r.cells[0].textContent === "gw-1");
+			return col >= 0 && tr ? tr.cells[col].textContent : null;
+		});
+		if (cell !== "never")
+			throw new Error(`gw-1's last contact cell: ${cell}`);
+		return true;
+	});
 	await step("sessions: the portal's session with its streams, state and lease", async () => {
 		await page.waitForFunction(() => /stb-9/.test(document.getElementById("sessions").innerText),
 					   null, { timeout: 5000 });
