@@ -192,6 +192,51 @@ if [ -n "${RGM_E2E_BROWSER:-}" ]; then
 	check "after the title: gw-1 holds nothing" wait_until 20 mapped_is 1 0
 fi
 
+# An operator watches stb-1's session in the configuration server's console
+# (Chromium in the WAN, tests/web/console_e2e.mjs) and ends it with "End":
+# the console lists it closed, gw-1 drops its mappings, stb-1 stops
+# receiving. The media server, which nobody told, sends on into nothing.
+if [ -n "${RGM_E2E_BROWSER:-}" ]; then
+	nsx "$NS_WAN" env PW="$RGM_E2E_BROWSER" CS="https://$CONFSERVER:8443" OTOK="$OPER_TOKEN" \
+		APPLIANCE=stb-1 GATEWAY=gw-1 LOCAL="$(gw_lan 1 2)" READY="$TMPD/console.ready" \
+		RESULTS="${RGM_E2E_RESULTS:-$TMPD}" timeout 90 node "$RGM_TOP/tests/web/console_e2e.mjs" \
+		>"$TMPD/console.out" 2>&1 &
+	pb=$!
+	wait_until 30 test -e "$TMPD/console.ready"
+	# the title only starts once the console is up: it lasts 6 s
+	appliance 1 2 --id stb-1 -j watch testcard --out "$OUT/g" --timeout 12 >"$TMPD/g.json" \
+		2>"$TMPD/g.err" &
+	pg=$!
+	wait_until 10 mapped_is 1 4
+	held=$(gwctl_n 1 -j mapping show 2>/dev/null |
+		jq -r '(if type=="array" then . else .mappings end)[].global_port' | sort -n | tr '\n' ' ')
+	wait "$pb"; rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "console: $(sed -E 's/^ok [0-9]+ //' <<<"$line")" ;;
+		"not ok "*) not_ok "console: $(sed -E 's/^not ok [0-9]+ //' <<<"$line")" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <"$TMPD/console.out"
+	grep -q '^not ok' "$TMPD/console.out" || check_eq "console: console_e2e.mjs exits 0" 0 "$rc"
+	shown=$(sed -n 's/^# ports: //p' "$TMPD/console.out")
+	inheld() {	# each port the console showed is one gw-1 held
+		local p
+		[ -n "$shown" ] || return 1
+		for p in $shown; do [[ " $held" == *" $p "* ]] || return 1; done
+	}
+	check "the global ports the console showed ($shown) are ones gw-1 held ($held)" inheld
+	check_eq "after End: gw-1 holds nothing" 0 "$(mapped 1)"
+	wait "$pg"; rc=$?
+	check_eq "stb-1's title, ended by the operator, is incomplete (exit 1)" 1 "$rc" ||
+		sed 's/^/# /' "$TMPD/g.err" | tail -5
+	ended=$(sed -n 's/^# ended_ms: //p' "$TMPD/console.out")
+	last=$(jq -r '[.streams[].last_packet_at // 0] | max' "$TMPD/g.json" 2>/dev/null)
+	check "stb-1 received until End and nothing later than 1 s after it ($((${last:-0} - ${ended:-0})) ms)" \
+		test "${last:-0}" -gt 0 -a -n "$ended" -a "$((${last:-0} - ${ended:-0}))" -le 1000 \
+		-a "$((${last:-0} - ${ended:-0}))" -ge -1000
+fi
+
 # ---------------------------------------------------------------- robustness
 
 junk() {	# ADDR PORT: raw junk, a half request, a huge header

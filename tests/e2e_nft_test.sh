@@ -11,7 +11,11 @@
 # Here it also plays a title from a browser: headless Chromium
 # (tests/web/standby_e2e.mjs) pairs with an rgm-appliance in standby and
 # plays on it until the appliance has the title complete, byte-identical,
-# and the page says so (screenshot in build/results/web/).
+# and the page says so; and an operator, in the configuration server's
+# console (tests/web/console_e2e.mjs), sees a live session with its ports
+# and lease and gw-1's recent last contact, ends it with "End", and the
+# gateway's mappings and the appliance's packets stop (screenshots in
+# build/results/web/).
 # One TAP stream, each line prefixed "e2e: ".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
