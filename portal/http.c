@@ -318,6 +318,10 @@ static enum MHD_Result portal_http_post(struct portal *p, struct MHD_Connection 
 		break;
 	default:
 		err = portal_stop(p, src, &req.stop, &reply, &e);
+		/* the appliance's own stop ends the browser's play with its result */
+		if (!err)
+			portal_viewer_session_ended(p, req.stop.session, req.stop.has_complete,
+						    req.stop.complete);
 		break;
 	}
 	if (err)

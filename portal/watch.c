@@ -560,7 +560,6 @@ int portal_stop(struct portal *p, struct in_addr src, const struct rgm_portal_st
 		portal_sessions_add(&p->sessions, &ps);
 		return -1;
 	}
-	portal_viewer_session_ended(p, ps.id, s->has_complete, s->complete);
 	portal_info("stop: session %s of %s closed, media stream %s stopped%s", ps.id,
 		    ps.appliance, ps.stream, !s->has_complete ? "" :
 		    s->complete ? " (received complete)" : " (received incomplete)");
