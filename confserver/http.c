@@ -26,6 +26,7 @@
 
 #include "confserver.h"
 #include "rgm_asset.h"
+#include "rgm_secret.h"
 
 extern const struct rgm_asset cs_assets[];
 
@@ -466,6 +467,16 @@ static char *cs_http_load(const char *what, const char *path, char *err, size_t 
 	return pem;
 }
 
+/* the private key: a secret file (rgm_secret.h) */
+static char *cs_http_load_key(const char *path, char *err, size_t errlen)
+{
+	char why[400], *pem = rgm_secret_read(path, CS_HTTP_CERT_MAX, NULL, why, sizeof(why));
+
+	if (!pem)
+		snprintf(err, errlen, "http-key %s", why);
+	return pem;
+}
+
 static void cs_http_free(struct cs_http *h)
 {
 	if (h->key)	/* key material does not outlive its use */
@@ -522,7 +533,7 @@ int cs_http_start(const struct cs_conf *c, struct cs_service *s, struct cs_http 
 	if (!c->insecure_http) {
 		flags |= MHD_USE_TLS;
 		h->cert = cs_http_load("http-cert", c->http_cert.v, err, errlen);
-		h->key = h->cert ? cs_http_load("http-key", c->http_key.v, err, errlen) : NULL;
+		h->key = h->cert ? cs_http_load_key(c->http_key.v, err, errlen) : NULL;
 		if (!h->key)
 			goto err;
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert };

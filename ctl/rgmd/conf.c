@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "rgm_frame.h"
+#include "rgm_secret.h"
 
 #define RGMD_LINE_MAX 4096
 #define RGMD_DEFAULT_STATE_DIR	RGMD_STATE_DIR	/* engine.h */
@@ -209,6 +210,7 @@ static int rgmd_conf_check_file(const char *key, const char *path, char *err, si
 static int rgmd_conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 {
 	struct stat st = { 0 };
+	char msg[400];
 
 	if (c->mode == RGMD_MODE_CALL_HOME && !c->server) {
 		snprintf(err, errlen, "mode call-home needs 'server = HOST:PORT'");
@@ -222,6 +224,11 @@ static int rgmd_conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 	    rgmd_conf_check_file("key", c->key, err, errlen) ||
 	    rgmd_conf_check_file("ca", c->ca, err, errlen))
 		return -EINVAL;
+	/* the private key: a secret file (mode, owner, no link) */
+	if (rgm_secret_check(c->key, msg, sizeof(msg))) {
+		snprintf(err, errlen, "key: %s", msg);
+		return -EINVAL;
+	}
 	if (!c->n_allow) {
 		/* Any certificate the CA ever signed would do otherwise. */
 		snprintf(err, errlen,
