@@ -151,6 +151,13 @@ static int rgmd_conf_key(struct rgmd_conf *c, const char *key, const char *v, ch
 		c->dataplane = k;
 		return 0;
 	}
+	if (!strcmp(key, "metrics-socket")) {
+		if (v[0] != '/') {
+			snprintf(err, errlen, "metrics-socket: '%s' is not an absolute path", v);
+			return -EINVAL;
+		}
+		return rgmd_conf_str(key, v, &c->metrics_socket, err, errlen);
+	}
 	if (!strcmp(key, "state-dir"))
 		return rgmd_conf_str(key, v, &c->state_dir, err, errlen);
 	if (!strcmp(key, "gateway-id")) {
@@ -305,6 +312,7 @@ void rgmd_conf_free(struct rgmd_conf *c)
 	free(c->priority);
 	free(c->gateway_id);
 	free(c->state_dir);
+	free(c->metrics_socket);
 	for (i = 0; i < c->n_allow; i++)
 		free(c->allow[i]);
 	memset(c, 0, sizeof(*c));
