@@ -130,6 +130,7 @@ static void cs_callhome_step(struct cs_callhome *h, unsigned int i)
 	if (ret) {
 		const char *pin = rgm_tls_conn_peer_pin(p->conn);
 
+		cs_metrics_handshake_failed(CS_HS_CALLHOME);
 		cs_log(CS_LOG_WARN, "call-home from %s%s%s: TLS handshake failed: %s", p->addr,
 		       pin ? " presenting " : "", pin ? pin : "", rgm_tls_conn_error(p->conn));
 		cs_callhome_drop(h, i);

@@ -16,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
 #include "confserver.h"
 #include "rgm_conf.h"
+#include "rgm_secret.h"
 #include "rgm_tls.h"
 
 #define CS_CONF_LINE_MAX	4096
@@ -472,6 +474,20 @@ static int conf_file_err(const struct cs_conf *c, const struct cs_conf_str *s, c
 	return -1;
 }
 
+static int conf_check_secret(const struct cs_conf *c, const struct cs_conf_str *s, char *err,
+			     size_t errlen)
+{
+	char why[400];
+
+	if (!rgm_secret_check(s->v, why, sizeof(why)))
+		return 0;
+	if (s->line)
+		snprintf(err, errlen, "%s:%u: %s", c->path, s->line, why);
+	else	/* the default db: no line names it */
+		snprintf(err, errlen, "%s: db: %s", c->path, why);
+	return -1;
+}
+
 static int conf_check_pair(const struct cs_conf *c, const struct cs_conf_str *cert,
 			   const struct cs_conf_str *key, char *err, size_t errlen)
 {
@@ -479,6 +495,9 @@ static int conf_check_pair(const struct cs_conf *c, const struct cs_conf_str *ce
 	char why[512];
 	int ret;
 
+	/* the key file under the rule the daemon loads it with */
+	if (conf_check_secret(c, key, err, errlen))
+		return -1;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		return conf_file_err(c, cert, err, errlen, cert->v, "out of memory");
 	ret = gnutls_certificate_set_x509_key_file(cred, cert->v, key->v, GNUTLS_X509_FMT_PEM);
@@ -523,6 +542,11 @@ int cs_conf_check_files(const struct cs_conf *c, char *err, size_t errlen)
 	else if (conf_check_pair(c, &c->gateway_cert, &c->gateway_key, err, errlen))
 		ret = -1;
 	else if (conf_check_ca(c, &c->gateway_ca, err, errlen))
+		ret = -1;
+	else if (c->grant_key.v && conf_check_secret(c, &c->grant_key, err, errlen))
+		ret = -1;
+	/* a database not created yet is fine: serve creates it 0600 */
+	else if (access(c->db.v, F_OK) == 0 && conf_check_secret(c, &c->db, err, errlen))
 		ret = -1;
 	gnutls_global_deinit();
 	return ret;

@@ -153,6 +153,26 @@ void cs_service_gateway_del(struct cs_service *s, const char *actor, const char 
 void cs_result_error(struct cs_result *r, unsigned int status, const char *code,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Counts for GET /metrics, read under the database lock. 0 or -errno. */
+struct cs_service_counts {
+	uint64_t gateways;
+	uint64_t sessions[4];		/* by enum rgm_db_state: pending, active (the rest: 0) */
+};
+int cs_service_counts(struct cs_service *s, struct cs_service_counts *out);
+
+/* metrics.c: GET /metrics (Documentation/operations.rst, "Metrics") */
+#define CS_METRICS_ROUTES	32	/* the route table's entries, and "no route" last */
+enum cs_metrics_hs { CS_HS_DIAL, CS_HS_CALLHOME, __CS_HS_MAX };
+/* One answered request: its route (index in the route table, or
+ * CS_METRICS_ROUTES - 1 for none; method and path are the table's static
+ * strings), its status and how long it took. */
+void cs_metrics_request(unsigned int route, const char *method, const char *path,
+			unsigned int status, uint64_t us);
+/* A TLS handshake with a gateway refused or failed (dialed, or called home). */
+void cs_metrics_handshake_failed(enum cs_metrics_hs where);
+/* The text of a scrape; malloc'd, NULL when out of memory. */
+char *cs_metrics_text(const struct cs_service_counts *c, size_t *len);
+
 /* http.c */
 struct cs_http;
 int cs_http_start(const struct cs_conf *c, struct cs_service *s, struct cs_http **out,

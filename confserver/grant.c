@@ -12,7 +12,10 @@
 #include <gnutls/gnutls.h>
 
 #include "grant.h"
+#include "rgm_secret.h"
 #include "rgm_api.h"
+
+#define CS_GRANT_KEY_MAX	(16 * 1024)
 
 struct cs_grant_key {
 	gnutls_privkey_t priv;
@@ -34,20 +37,26 @@ int cs_grant_key_load(const char *path, struct cs_grant_key **out, char *err, si
 {
 	gnutls_datum_t pem = { NULL, 0 };
 	struct cs_grant_key *k;
+	size_t len = 0;
+	char why[400];
+	char *buf;
 	int ret;
 
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return snprintf(err, errlen, "out of memory"), -1;
-	ret = gnutls_load_file(path, &pem);
-	if (ret < 0) {
-		snprintf(err, errlen, "grant-key %s: %s", path, gnutls_strerror(ret));
+	/* a secret file (rgm_secret.h): mode, owner, no link */
+	buf = rgm_secret_read(path, CS_GRANT_KEY_MAX, &len, why, sizeof(why));
+	if (!buf) {
+		snprintf(err, errlen, "grant-key %s", why);
 		goto fail;
 	}
+	pem.data = (unsigned char *)buf;
+	pem.size = len;
 	ret = gnutls_privkey_init(&k->priv);
 	if (!ret)
 		ret = gnutls_privkey_import_x509_raw(k->priv, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
-	gnutls_free(pem.data);
+	rgm_secret_free(buf, len);
 	if (ret < 0) {
 		snprintf(err, errlen, "grant-key %s: %s", path, gnutls_strerror(ret));
 		goto fail;

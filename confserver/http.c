@@ -26,6 +26,8 @@
 
 #include "confserver.h"
 #include "rgm_asset.h"
+#include "rgm_metrics.h"
+#include "rgm_secret.h"
 
 extern const struct rgm_asset cs_assets[];
 
@@ -48,6 +50,7 @@ enum cs_route_id {
 	CS_R_SESSIONS,
 	CS_R_AUDIT,
 	CS_R_GATEWAY_DEL,
+	CS_R_METRICS,
 };
 
 struct cs_route {
@@ -78,7 +81,11 @@ static const struct cs_route cs_routes[] = {
 	{ CS_R_SESSIONS, "GET", "/v1/sessions", CS_ROLE_OPERATOR, -1 },
 	{ CS_R_AUDIT, "GET", "/v1/audit", CS_ROLE_OPERATOR, -1 },
 	{ CS_R_GATEWAY_DEL, "DELETE", "/v1/gateways/", CS_ROLE_OPERATOR, -1 },
+	/* Prometheus text format (metrics.c) */
+	{ CS_R_METRICS, "GET", "/metrics", CS_ROLE_OPERATOR, -1 },
 };
+_Static_assert(sizeof(cs_routes) / sizeof(cs_routes[0]) < CS_METRICS_ROUTES,
+	       "the metrics keep one slot per route and one for none");
 
 struct cs_http {
 	struct MHD_Daemon *d;
@@ -100,7 +107,13 @@ struct cs_req {
 	char *body;
 	size_t len;
 	size_t discarded;		/* bytes past RGM_API_BODY_MAX, not kept */
+	uint64_t start_us;		/* first call, for the latency metric */
+	unsigned int status;		/* of the reply queued, 0: none yet */
 };
+
+/* The status of the reply this connection thread queued last (one thread
+ * per connection, one request at a time), for the metrics. */
+static __thread unsigned int cs_http_status;
 
 /* allow: the Allow header of a 405, or NULL */
 static enum MHD_Result cs_http_send(struct MHD_Connection *conn, unsigned int status,
@@ -138,6 +151,7 @@ static enum MHD_Result cs_http_send(struct MHD_Connection *conn, unsigned int st
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(conn, status, resp);
+	cs_http_status = status;
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -167,6 +181,34 @@ static enum MHD_Result cs_http_asset(struct MHD_Connection *conn, const char *ur
 				"connect-src 'self'; img-src 'self'; form-action 'none'; "
 				"base-uri 'none'; frame-ancestors 'none'");
 	ret = MHD_queue_response(conn, 200, resp);
+	cs_http_status = 200;
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* GET /metrics: the Prometheus text format (metrics.c). */
+static enum MHD_Result cs_http_metrics(struct cs_service *s, struct MHD_Connection *conn)
+{
+	struct cs_service_counts c;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text;
+	size_t len;
+
+	if (cs_service_counts(s, &c))
+		memset(&c, 0, sizeof(c));	/* the counters still tell something */
+	text = cs_metrics_text(&c, &len);
+	if (!text)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, RGM_PROM_CONTENT_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, 200, resp);
+	cs_http_status = 200;
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -389,6 +431,8 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 	case CS_R_GATEWAY_DEL:
 		cs_service_gateway_del(s, actor, q->arg, &r);
 		break;
+	case CS_R_METRICS:
+		return cs_http_metrics(s, conn);
 	}
 	return cs_http_result(conn, &r);
 }
@@ -399,6 +443,7 @@ static enum MHD_Result cs_http_handle(void *cls, struct MHD_Connection *conn, co
 				      void **con_cls)
 {
 	struct cs_req *q = *con_cls;
+	enum MHD_Result ret;
 
 	if (!q) {
 		q = calloc(1, sizeof(*q));
@@ -409,7 +454,11 @@ static enum MHD_Result cs_http_handle(void *cls, struct MHD_Connection *conn, co
 		pthread_mutex_lock(&q->h->busy_lock);
 		q->h->busy++;
 		pthread_mutex_unlock(&q->h->busy_lock);
-		return cs_http_begin(q, conn, url, method);
+		q->start_us = rgm_metrics_now_us();
+		cs_http_status = 0;
+		ret = cs_http_begin(q, conn, url, method);
+		q->status = cs_http_status;
+		return ret;
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
@@ -426,7 +475,10 @@ static enum MHD_Result cs_http_handle(void *cls, struct MHD_Connection *conn, co
 	}
 	if (q->rt->kind < 0)
 		q->discarded = 0;
-	return cs_http_dispatch(q, conn);
+	cs_http_status = 0;
+	ret = cs_http_dispatch(q, conn);
+	q->status = cs_http_status;
+	return ret;
 }
 
 static void cs_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -436,6 +488,10 @@ static void cs_http_completed(void *cls, struct MHD_Connection *conn, void **con
 
 	if (!q)
 		return;
+	if (q->status)
+		cs_metrics_request(q->rt ? (unsigned int)(q->rt - cs_routes) : CS_METRICS_ROUTES - 1,
+				   q->rt ? q->rt->method : "any", q->rt ? q->rt->path : "none",
+				   q->status, rgm_metrics_now_us() - q->start_us);
 	pthread_mutex_lock(&q->h->busy_lock);
 	if (!--q->h->busy)
 		pthread_cond_broadcast(&q->h->idle);
@@ -463,6 +519,16 @@ static char *cs_http_load(const char *what, const char *path, char *err, size_t 
 
 	if (!pem)
 		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return pem;
+}
+
+/* the private key: a secret file (rgm_secret.h) */
+static char *cs_http_load_key(const char *path, char *err, size_t errlen)
+{
+	char why[400], *pem = rgm_secret_read(path, CS_HTTP_CERT_MAX, NULL, why, sizeof(why));
+
+	if (!pem)
+		snprintf(err, errlen, "http-key %s", why);
 	return pem;
 }
 
@@ -522,7 +588,7 @@ int cs_http_start(const struct cs_conf *c, struct cs_service *s, struct cs_http 
 	if (!c->insecure_http) {
 		flags |= MHD_USE_TLS;
 		h->cert = cs_http_load("http-cert", c->http_cert.v, err, errlen);
-		h->key = h->cert ? cs_http_load("http-key", c->http_key.v, err, errlen) : NULL;
+		h->key = h->cert ? cs_http_load_key(c->http_key.v, err, errlen) : NULL;
 		if (!h->key)
 			goto err;
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert };

@@ -432,6 +432,7 @@ static int cs_link_connect(struct cs_link *l, int *fdp, struct rgm_tls_conn **cp
 	if (ret) {
 		const char *seen = rgm_tls_conn_peer_pin(c);
 
+		cs_metrics_handshake_failed(CS_HS_DIAL);
 		if (ret == -ETIMEDOUT || ret == -ECANCELED) {
 			snprintf(why, wlen, "gateway %s at %.64s: no TLS handshake within %u ms",
 				 l->gw.id, l->gw.endpoint, env->connect_timeout_ms);

@@ -10,9 +10,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
@@ -20,6 +22,7 @@
 #include "rgm_db.h"
 #include "rgm_tls.h"
 #include "rgm_parse.h"
+#include "rgm_secret.h"
 
 struct rgm_db {
 	sqlite3 *sql;
@@ -260,12 +263,36 @@ fail:
 	return ret;
 }
 
+/* The database holds the audit log and the gateways' pins: a secret file
+ * (rgm_secret.h). A new one is made here, 0600, before SQLite opens it
+ * (SQLite gives its -wal and -shm files the database's mode). */
+static int rgm_db_secret(const char *path, char *msg, size_t msglen)
+{
+	int fd;
+
+	if (!strcmp(path, ":memory:"))
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return rgm_parse_err(msg, msglen, -errno, "open %s: %s", path, strerror(errno));
+	if (rgm_secret_check(path, msg, msglen))
+		return -errno;
+	return 0;
+}
+
 int rgm_db_open(const char *path, struct rgm_db **out, char *msg, size_t msglen)
 {
 	struct rgm_db *db;
 	int ret, rc;
 
 	*out = NULL;
+	ret = rgm_db_secret(path, msg, msglen);
+	if (ret)
+		return ret;
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		return rgm_parse_err(msg, msglen, -ENOMEM, "out of memory");

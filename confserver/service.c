@@ -1452,3 +1452,32 @@ void cs_service_gateway_del(struct cs_service *s, const char *actor, const char 
 	cs_add(cmd, "gateway", json_object_new_string(id));
 	cs_audit_request(s, actor, id, cmd, r, NULL);
 }
+
+int cs_service_counts(struct cs_service *s, struct cs_service_counts *out)
+{
+	static const enum rgm_db_state live[] = { RGM_DB_PENDING, RGM_DB_ACTIVE };
+	struct rgm_db_session *l = NULL;
+	struct rgm_db_gateway *g = NULL;
+	char msg[256];
+	unsigned int i;
+	size_t n = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	cs_lock(s);
+	ret = rgm_db_gateway_list(s->db, &g, &n, msg, sizeof(msg));
+	if (!ret) {
+		out->gateways = n;
+		free(g);
+	}
+	for (i = 0; !ret && i < sizeof(live) / sizeof(live[0]); i++) {
+		ret = rgm_db_session_list_state(s->db, live[i], INT64_MAX, &l, &n, msg,
+						sizeof(msg));
+		if (!ret) {
+			out->sessions[live[i]] = n;
+			rgm_db_sessions_free(l, n);
+		}
+	}
+	cs_unlock(s);
+	return ret;
+}

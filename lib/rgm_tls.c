@@ -18,6 +18,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "rgm_secret.h"
 #include "rgm_tls.h"
 
 #define RGM_PIN_PREFIX		"pin-sha256:"
@@ -230,6 +231,38 @@ out:
 	return ret;
 }
 
+int rgm_tls_load_pair(gnutls_certificate_credentials_t cred, const char *cert,
+		      const char *key, char *err, size_t errlen)
+{
+	gnutls_datum_t c = { NULL, 0 }, k;
+	size_t klen = 0;
+	char *pem;
+	int ret;
+
+	/* the key through the secret-file rule; GnuTLS only sees memory */
+	pem = rgm_secret_read(key, RGM_TLS_KEY_MAX, &klen, err, errlen);
+	if (!pem)
+		return -EPERM;
+	ret = gnutls_load_file(cert, &c);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read certificate %s: %s", cert, gnutls_strerror(ret));
+		rgm_secret_free(pem, klen);
+		return -EINVAL;
+	}
+	k.data = (unsigned char *)pem;
+	k.size = klen;
+	ret = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
+	gnutls_free(c.data);
+	rgm_secret_free(pem, klen);
+	if (ret < 0) {
+		/* The paths only: never the key's contents. */
+		snprintf(err, errlen, "cannot load certificate %s with key %s: %s", cert, key,
+			 gnutls_strerror(ret));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct rgm_tls *rgm_tls_new(const struct rgm_tls_opts *o, char *err, size_t errlen)
 {
 	const char *prio = o->priority ? o->priority : RGM_TLS_PRIORITY;
@@ -272,14 +305,9 @@ struct rgm_tls *rgm_tls_new(const struct rgm_tls_opts *o, char *err, size_t errl
 		snprintf(err, errlen, "gnutls: %s", gnutls_strerror(ret));
 		goto err_cred;
 	}
-	ret = gnutls_certificate_set_x509_key_file(t->cred, o->cert, o->key,
-						   GNUTLS_X509_FMT_PEM);
-	if (ret < 0) {
-		/* The paths only: never the key's contents. */
-		snprintf(err, errlen, "cannot load certificate %s with key %s: %s", o->cert,
-			 o->key, gnutls_strerror(ret));
+	ret = rgm_tls_load_pair(t->cred, o->cert, o->key, err, errlen);
+	if (ret < 0)
 		goto err_load;
-	}
 	ret = gnutls_certificate_set_x509_trust_file(t->cred, o->ca, GNUTLS_X509_FMT_PEM);
 	if (ret <= 0) {
 		snprintf(err, errlen, "cannot load CA %s: %s", o->ca,

@@ -51,6 +51,14 @@ int rgm_tls_allow_parse(const char *spec, char *err, size_t errlen);
 int rgm_tls_cert_ids(const void *der, size_t len, char *dn, size_t dnlen, char *pin,
 		     size_t pinlen);
 
+/* Loads a certificate (chain) and its private key into GnuTLS credentials;
+ * the key file must pass rgm_secret_open's rules (else its message).
+ * 0, or -EPERM / -EINVAL with a message naming the files, never the key. */
+#define RGM_TLS_KEY_MAX		(64 * 1024)
+struct gnutls_certificate_credentials_st;
+int rgm_tls_load_pair(struct gnutls_certificate_credentials_st *cred, const char *cert,
+		      const char *key, char *err, size_t errlen);
+
 /* Loads the credentials. Refcounted: sessions hold a reference, so a reload
  * (SIGHUP) can swap in a new one while old sessions finish. */
 struct rgm_tls;

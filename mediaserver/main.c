@@ -12,6 +12,7 @@
 
 #include "ms.h"
 #include "rgm_notify.h"
+#include "rgm_secret.h"
 #include "rgm_version.h"
 
 static void usage(FILE *f)
@@ -43,22 +44,22 @@ static int parse_endpoint(const char *s, struct sockaddr_in *sa)
 }
 
 /* The token is the file's first line; a file with none is refused. */
-static char *read_token(const char *path)
+/* The token file: a secret file (rgm_secret.h); its first line. */
+static char *read_token(const char *path, char *err, size_t errlen)
 {
-	char buf[512];
-	FILE *f = fopen(path, "re");
-	size_t n;
+	size_t len = 0, n;
+	char *buf, *tok;
 
-	if (!f)
+	buf = rgm_secret_read(path, 4096, &len, err, errlen);
+	if (!buf)
 		return NULL;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
 	n = strcspn(buf, "\r\n");
 	buf[n] = 0;
-	return n ? strdup(buf) : NULL;
+	tok = n ? strdup(buf) : NULL;
+	if (!tok)
+		snprintf(err, errlen, "%s: no token in it", path);
+	rgm_secret_free(buf, len);
+	return tok;
 }
 
 int main(int argc, char **argv)
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in listen;
 	struct ms_http *http;
 	unsigned int lo, hi;
-	char *token = NULL;
+	char *token = NULL, err[512];
 	sigset_t set;
 	int c, sig;
 
@@ -122,8 +123,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rgm-mediaserver: --control: want IPv4:PORT, got %s\n", control);
 		return 2;
 	}
-	if (token_file && !(token = read_token(token_file))) {
-		fprintf(stderr, "rgm-mediaserver: --token-file %s: no token in it\n", token_file);
+	if (token_file && !(token = read_token(token_file, err, sizeof(err)))) {
+		fprintf(stderr, "rgm-mediaserver: --token-file %s\n", err);
 		return 1;
 	}
 	if (ms_catalog_load(&cat, content)) {

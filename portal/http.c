@@ -15,6 +15,7 @@
 
 #include "portal.h"
 #include "rgm_asset.h"
+#include "rgm_metrics.h"
 
 extern const struct rgm_asset portal_assets[];
 
@@ -34,7 +35,11 @@ struct portal_http_req {
 	size_t len;
 	size_t discarded;
 	bool too_large;
+	uint64_t start_us;	/* first call, for the latency metric */
 };
+
+/* The route label (metrics.c) of the request this thread routes. */
+static __thread const char *portal_http_route_label;
 
 /* The status of the reply this connection thread queued last, for the
  * request's log line (one thread per connection, one request at a time). */
@@ -345,6 +350,43 @@ static enum MHD_Result portal_http_play_get(struct portal *p, struct MHD_Connect
 	return ret;
 }
 
+/* A client on this host: from loopback, or from the address it reached us at. */
+static bool portal_http_local(struct MHD_Connection *conn, struct in_addr src)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+
+	if ((ntohl(src.s_addr) >> 24) == 127)
+		return true;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci && !getsockname(ci->connect_fd, (struct sockaddr *)&me, &len) &&
+	       me.sin_family == AF_INET && me.sin_addr.s_addr == src.s_addr;
+}
+
+/* GET /metrics: the Prometheus text, to clients on this host only (the
+ * portal's HTTP side faces appliances and browsers and has no operator
+ * credentials to ask for; a scraper runs beside it). */
+static enum MHD_Result portal_http_metrics(struct MHD_Connection *conn, struct in_addr src)
+{
+	struct MHD_Response *r;
+	size_t len;
+	char *text;
+
+	if (!portal_http_local(conn, src))
+		return portal_http_fail(conn, 403, "forbidden",
+					"metrics are served to clients on the portal's host only");
+	text = portal_metrics_text(&len);
+	if (!text)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	return portal_http_queue(conn, 200, RGM_PROM_CONTENT_TYPE, r);
+}
+
 static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection *conn,
 					 const char *url, const char *method,
 					 struct portal_http_req *r, struct in_addr src)
@@ -367,6 +409,7 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
 		if (strcmp(url, posts[i].path))
 			continue;
+		portal_http_route_label = posts[i].path;
 		if (!post)
 			return portal_http_fail(conn, 405, "method-not-allowed", "use POST");
 		if (r->too_large) {
@@ -379,10 +422,16 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 		return portal_http_post(p, conn, posts[i].kind, src, r);
 	}
 	if (!strcmp(url, "/") || !strcmp(url, "/v1/titles") || !strcmp(url, "/v1/health") ||
+	    !strcmp(url, "/metrics") ||
 	    !strncmp(url, "/titles/", 8) || !strncmp(url, "/v1/plays/", 10) ||
 	    !strncmp(url, "/static/", 8)) {
+		portal_http_route_label = !strncmp(url, "/titles/", 8) ? "/titles/{id}" :
+					  !strncmp(url, "/v1/plays/", 10) ? "/v1/plays/{id}" :
+					  !strncmp(url, "/static/", 8) ? "/static/{file}" : url;
 		if (!get)
 			return portal_http_fail(conn, 405, "method-not-allowed", "use GET");
+		if (!strcmp(url, "/metrics"))
+			return portal_http_metrics(conn, src);
 		if (!strcmp(url, "/v1/health"))
 			return portal_http_send(conn, 200, "application/json",
 						strdup("{\"ok\":true}"));
@@ -415,6 +464,7 @@ static enum MHD_Result portal_http_handler(void *cls, struct MHD_Connection *con
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
+		r->start_us = rgm_metrics_now_us();
 		/* refuse a large body from its announced size, before reading it */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -448,7 +498,10 @@ static enum MHD_Result portal_http_handler(void *cls, struct MHD_Connection *con
 	if (!portal_http_client(conn, &src, addr, sizeof(addr)))
 		return portal_http_fail(conn, 400, "bad-request", "the portal serves IPv4 clients");
 	portal_http_status = 0;
+	portal_http_route_label = NULL;
 	ret = portal_http_route(h->p, conn, url, method, r, src);
+	portal_metrics_request(portal_http_route_label, portal_http_status,
+			       rgm_metrics_now_us() - r->start_us);
 	portal_info("%s %s %s -> %u", addr, method, portal_http_clean(url, shown, sizeof(shown)),
 		    portal_http_status);
 	return ret;

@@ -233,6 +233,13 @@ char *portal_page_title(struct json_object *title, const struct portal_viewer_ap
 			unsigned int n_apps);
 char *portal_page_error(unsigned int status, const char *msg);
 
+/* ------------------------------------------------------------ metrics.c */
+/* One answered request: route is a label of metrics.c's table (else it
+ * counts as "none"). */
+void portal_metrics_request(const char *route, unsigned int status, uint64_t us);
+/* The Prometheus text of a scrape; malloc'd, NULL when out of memory. */
+char *portal_metrics_text(size_t *len);
+
 /* ------------------------------------------------------------ http.c */
 
 struct portal_http;

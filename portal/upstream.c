@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "portal.h"
+#include "rgm_secret.h"
 
 int portal_error_set(struct portal_error *e, unsigned int status, const char *code,
 		     const char *fmt, ...)
@@ -115,30 +116,13 @@ out:
 	return ret;
 }
 
-/* The token: one line of printable ASCII (it goes into a header). */
-static char *portal_up_read_token(const char *path, char *err, size_t errlen)
+/* "Authorization: Bearer TOKEN" from the file's bytes: one line of
+ * printable ASCII (it goes into a header). */
+static char *portal_up_token_header(const char *path, char *buf, size_t len, char *err,
+				    size_t errlen)
 {
-	char buf[PORTAL_TOKEN_MAX + 2];
-	struct stat st;
-	ssize_t n;
-	size_t len;
 	char *tok;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (!fstat(fd, &st) && (st.st_mode & S_IROTH))
-		portal_warn("%s: the token file is readable by everyone", path);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	len = n;
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (len > 0 && buf[len - 1] == '\r')
@@ -160,7 +144,20 @@ static char *portal_up_read_token(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		tok = NULL;
 	}
-	explicit_bzero(buf, sizeof(buf));
+	return tok;
+}
+
+/* The token file: a secret file (rgm_secret.h). */
+static char *portal_up_read_token(const char *path, char *err, size_t errlen)
+{
+	size_t len = 0;
+	char *buf, *tok;
+
+	buf = rgm_secret_read(path, PORTAL_TOKEN_MAX + 2, &len, err, errlen);
+	if (!buf)
+		return NULL;
+	tok = portal_up_token_header(path, buf, len, err, errlen);
+	rgm_secret_free(buf, len);
 	return tok;
 }
 

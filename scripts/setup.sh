@@ -22,6 +22,9 @@ pkgs=(
 	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables miniupnpc
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
+	# promtool parses the metrics texts (tests/metrics_test.sh); only the
+	# tool is used: the server the package starts is stopped below
+	prometheus
 	# packaging: make debs, dkms, lintian, man page and unit checks
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian mandoc groff-base
 	systemd bash-completion
@@ -42,6 +45,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	case " ${missing[*]} " in *" prometheus "*)
+		systemctl disable --now prometheus >/dev/null 2>&1 || true ;;
+	esac
 fi
 
 # virtme-ng is packaged from Debian 13 (trixie) on; it is arch-independent

@@ -35,7 +35,7 @@ deploy_confserver() {
 	CS_DB=$TMPD/confserver.db
 	PORTAL_TOKEN=$(_token)
 	OPER_TOKEN=$(_token)
-	printf '%s\n' "$PORTAL_TOKEN" >"$TMPD/portal.token"
+	printf '%s\n' "$PORTAL_TOKEN" >"$TMPD/portal.token"; chmod 600 "$TMPD/portal.token"
 	cat >"$TMPD/confserver.conf" <<-EOF
 		db = $CS_DB
 		listen = $CONFSERVER:8443
@@ -71,7 +71,7 @@ deploy_media() {
 	"$RGM_TOP/scripts/mkcontent.sh" "$CONTENT" >>"$TMPD/mkcontent.log" 2>&1 ||
 		bail "test content made with ffmpeg"
 	MEDIA_TOKEN=$(_token)
-	printf '%s\n' "$MEDIA_TOKEN" >"$TMPD/media.token"
+	printf '%s\n' "$MEDIA_TOKEN" >"$TMPD/media.token"; chmod 600 "$TMPD/media.token"
 	bg ip netns exec "$NS_WAN" "$RGM_TOP/mediaserver/rgm-mediaserver" --addr "$MEDIA" \
 		--control "$MEDIA:8081" --content "$CONTENT" --token-file "$TMPD/media.token" \
 		2>>"$TMPD/mediaserver.log"

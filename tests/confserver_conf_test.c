@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -246,6 +247,43 @@ TEST_F(conf, files_are_loaded)
 	snprintf(line, sizeof(line), "gateway-ca = %s/s.key", self->dir);
 	REFUSED("gateway-ca", line, 0, "");
 	EXPECT_EQ(1, check_config(self));
+}
+
+/* Keys and the database are secret files (lib/rgm_secret.h): readable by
+ * group or others, or a symbolic link, --check-config refuses them on
+ * their line, with the fix; 0600 passes. */
+TEST_F(conf, secret_files)
+{
+	char path[128], want[700], line[300];
+
+	snprintf(path, sizeof(path), "%s/s.key", self->dir);
+	ASSERT_EQ(0, chmod(path, 0644));
+	/* http-key, line 5, is the first to name it */
+	snprintf(want, sizeof(want), "%s:5: %s: mode 0644 lets group or others at a secret "
+		 "(chmod 600 %s)", self->path, path, path);
+	write_conf(self, NULL, NULL);
+	EXPECT_EQ(1, check_config(self));
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("got '%s', want '%s'", self->out, want);
+	ASSERT_EQ(0, chmod(path, 0600));
+	write_conf(self, NULL, NULL);
+	EXPECT_EQ(0, check_config(self)) TH_LOG("%s", self->out);
+
+	/* a link to a good key: refused on gateway-key's line */
+	ASSERT_EQ(0, sh("cd %s && ln -s s.key link.key", self->dir));
+	snprintf(line, sizeof(line), "gateway-key = %s/link.key", self->dir);
+	REFUSED("gateway-key", line, 0, "");
+	EXPECT_NE(NULL, strstr(self->out, "link.key: a symbolic link")) TH_LOG("%s", self->out);
+
+	/* the database, once it exists */
+	snprintf(path, sizeof(path), "%s/cs.db", self->dir);
+	ASSERT_EQ(0, sh("touch %s && chmod 644 %s", path, path));
+	write_conf(self, NULL, NULL);
+	EXPECT_EQ(1, check_config(self));
+	snprintf(want, sizeof(want), "%s:2: %s: mode 0644", self->path, path);
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, chmod(path, 0600));
+	write_conf(self, NULL, NULL);
+	EXPECT_EQ(0, check_config(self)) TH_LOG("%s", self->out);
 }
 
 TEST_F(conf, no_such_file)

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,6 +155,34 @@ TEST_F(db, refuses_a_newer_schema)
 	EXPECT_EQ(99, raw_int(self->path, "SELECT max(version) FROM schema_version"));
 }
 
+/* The database is a secret file (lib/rgm_secret.h): made 0600 with its
+ * WAL, and refused once group or others may read it, or through a link. */
+TEST_F(db, is_a_secret_file)
+{
+	char p[200];
+	struct stat st;
+
+	ASSERT_EQ(0, stat(self->path, &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	snprintf(p, sizeof(p), "%s-wal", self->path);
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	rgm_db_close(self->db);
+	self->db = NULL;
+	ASSERT_EQ(0, chmod(self->path, 0644));
+	EXPECT_GT(0, rgm_db_open(self->path, &self->db, self->msg, sizeof(self->msg)));
+	EXPECT_NE(NULL, strstr(self->msg, "mode 0644 lets group or others at a secret (chmod 600 "))
+		TH_LOG("%s", self->msg);
+	ASSERT_EQ(0, chmod(self->path, 0600));
+	snprintf(p, sizeof(p), "%s/link.db", self->dir);
+	ASSERT_EQ(0, symlink(self->path, p));
+	EXPECT_GT(0, rgm_db_open(p, &self->db, self->msg, sizeof(self->msg)));
+	EXPECT_NE(NULL, strstr(self->msg, "a symbolic link")) TH_LOG("%s", self->msg);
+	unlink(p);
+	ASSERT_EQ(0, rgm_db_open(self->path, &self->db, self->msg, sizeof(self->msg)))
+		TH_LOG("%s", self->msg);
+}
+
 TEST(open_fails_cleanly)
 {
 	struct rgm_db *db = (void *)1;
@@ -176,6 +205,7 @@ TEST(open_refuses_a_file_that_is_not_a_database)
 	ASSERT_NE(NULL, f);
 	fputs("this is not an SQLite database, and it is long enough to have a header....\n", f);
 	fclose(f);
+	chmod(path, 0600);	/* a secret file's mode, so SQLite gets to read it */
 	EXPECT_GT(0, rgm_db_open(path, &db, msg, sizeof(msg)));
 	EXPECT_EQ(NULL, db);
 	EXPECT_NE(NULL, strstr(msg, "not a database")) TH_LOG("%s", msg);
@@ -335,6 +365,7 @@ TEST_F(db, version_1_database_is_migrated_keeping_its_rows)
 			      "INSERT INTO gateways (id, type, mode, endpoint, pin, enrolled_at) "
 			      "VALUES ('gw-old', 'homebox', 'listen', 'old.example.net:7443', '"
 			      PIN_A "', 5)"));
+	ASSERT_EQ(0, chmod(self->path, 0600));	/* made by sqlite3 above, umask's mode */
 	ASSERT_EQ(0, rgm_db_open(self->path, &self->db, self->msg, sizeof(self->msg)))
 		TH_LOG("%s", self->msg);
 	EXPECT_EQ(rgm_db_n_migrations, raw_int(self->path, "SELECT max(version) FROM schema_version"));

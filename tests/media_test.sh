@@ -107,7 +107,7 @@ check "mkcontent writes the catalog" test -s "$content/catalog.json"
 cat=$content/catalog.json
 
 TOKEN=test-token-$RANDOM$RANDOM
-echo "$TOKEN" >"$TMPD/token"
+echo "$TOKEN" >"$TMPD/token"; chmod 600 "$TMPD/token"
 bg "$NS_S" ms "$MS" --addr $SRV --control $SRV:8081 --content "$content" --ports 6000-6099 \
 	--token-file "$TMPD/token" 2>"$TMPD/ms.log"
 ms_pid=$BG_PID

@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
 #include "kselftest_harness.h"
+#include "rgm_secret.h"
 #include "rgm_tls.h"
 #include "pki.h"
 
@@ -278,6 +280,70 @@ TEST(load_errors)
 	o.allow[0] = "nonsense";
 	o.n_allow = 1;
 	EXPECT_EQ(NULL, rgm_tls_new(&o, err, sizeof(err)));
+}
+
+/* The private key is a secret file (lib/rgm_secret.h): a key others can
+ * read, a symbolic link to a key, a key that is not a file are refused with
+ * a message naming the file and the fix; 0600 loads. */
+TEST(key_file_rules)
+{
+	struct rgm_tls_opts o = { 0 };
+	char err[512], key[160], want[400], lnk[160];
+	struct rgm_tls *t;
+
+	ASSERT_EQ(0, make_pki());
+	/* a copy: the shared PKI stays as it is for the other tests */
+	snprintf(key, sizeof(key), "%s/modes.key", pki);
+	snprintf(lnk, sizeof(lnk), "%s/link.key", pki);
+	{
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "cp %s %s", pki_path("gw", "key"), key);
+		ASSERT_EQ(0, system(cmd));
+	}
+	o.cert = pki_path("gw", "pem");
+	o.ca = pki_path("ca", "pem");
+	o.key = key;
+
+	ASSERT_EQ(0, chmod(key, 0644));
+	EXPECT_EQ(NULL, rgm_tls_new(&o, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: mode 0644 lets group or others at a secret "
+		 "(chmod 600 %s)", key, key);
+	EXPECT_STREQ(want, err);
+	ASSERT_EQ(0, chmod(key, 0640));		/* group alone is refused too */
+	EXPECT_EQ(NULL, rgm_tls_new(&o, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "mode 0640")) TH_LOG("%s", err);
+
+	ASSERT_EQ(0, chmod(key, 0600));
+	ASSERT_EQ(0, symlink(key, lnk));
+	o.key = lnk;
+	EXPECT_EQ(NULL, rgm_tls_new(&o, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "a symbolic link")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, lnk)) TH_LOG("%s", err);
+	unlink(lnk);
+
+	o.key = pki;				/* a directory */
+	EXPECT_EQ(NULL, rgm_tls_new(&o, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "not a regular file")) TH_LOG("%s", err);
+
+	o.key = key;				/* 0600: loads */
+	t = rgm_tls_new(&o, err, sizeof(err));
+	EXPECT_NE(NULL, t) TH_LOG("%s", err);
+	if (t)
+		rgm_tls_put(t);
+	/* the same rule for any secret read whole: a token file */
+	{
+		size_t len = 0;
+		char *buf = rgm_secret_read(key, 16, &len, err, sizeof(err));
+
+		EXPECT_EQ(NULL, buf);
+		EXPECT_EQ(EFBIG, errno);
+		buf = rgm_secret_read(key, 64 * 1024, &len, err, sizeof(err));
+		EXPECT_NE(NULL, buf) TH_LOG("%s", err);
+		EXPECT_LT(16, len);
+		rgm_secret_free(buf, len);
+	}
+	unlink(key);
 }
 
 /* Made once in the parent: the harness forks each test, and its children

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "rgm_frame.h"
+#include "rgm_secret.h"
 
 #define RGMD_LINE_MAX 4096
 #define RGMD_DEFAULT_STATE_DIR	RGMD_STATE_DIR	/* engine.h */
@@ -150,6 +151,13 @@ static int rgmd_conf_key(struct rgmd_conf *c, const char *key, const char *v, ch
 		c->dataplane = k;
 		return 0;
 	}
+	if (!strcmp(key, "metrics-socket")) {
+		if (v[0] != '/') {
+			snprintf(err, errlen, "metrics-socket: '%s' is not an absolute path", v);
+			return -EINVAL;
+		}
+		return rgmd_conf_str(key, v, &c->metrics_socket, err, errlen);
+	}
 	if (!strcmp(key, "state-dir"))
 		return rgmd_conf_str(key, v, &c->state_dir, err, errlen);
 	if (!strcmp(key, "gateway-id")) {
@@ -209,6 +217,7 @@ static int rgmd_conf_check_file(const char *key, const char *path, char *err, si
 static int rgmd_conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 {
 	struct stat st = { 0 };
+	char msg[400];
 
 	if (c->mode == RGMD_MODE_CALL_HOME && !c->server) {
 		snprintf(err, errlen, "mode call-home needs 'server = HOST:PORT'");
@@ -222,6 +231,11 @@ static int rgmd_conf_validate(struct rgmd_conf *c, char *err, size_t errlen)
 	    rgmd_conf_check_file("key", c->key, err, errlen) ||
 	    rgmd_conf_check_file("ca", c->ca, err, errlen))
 		return -EINVAL;
+	/* the private key: a secret file (mode, owner, no link) */
+	if (rgm_secret_check(c->key, msg, sizeof(msg))) {
+		snprintf(err, errlen, "key: %s", msg);
+		return -EINVAL;
+	}
 	if (!c->n_allow) {
 		/* Any certificate the CA ever signed would do otherwise. */
 		snprintf(err, errlen,
@@ -298,6 +312,7 @@ void rgmd_conf_free(struct rgmd_conf *c)
 	free(c->priority);
 	free(c->gateway_id);
 	free(c->state_dir);
+	free(c->metrics_socket);
 	for (i = 0; i < c->n_allow; i++)
 		free(c->allow[i]);
 	memset(c, 0, sizeof(*c));

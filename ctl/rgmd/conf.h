@@ -27,6 +27,7 @@ struct rgmd_conf {
 	char *server;			/* call-home: HOST:PORT */
 	char *listen;			/* listen: ADDR:PORT */
 	char *cert, *key, *ca, *priority, *gateway_id, *state_dir;
+	char *metrics_socket;		/* NULL: none (the default) */
 	enum rgm_dp_kind dataplane;	/* default auto */
 	char *allow[RGM_TLS_ALLOW_MAX];
 	unsigned int n_allow;

@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "rgm_frame.h"
 #include "rgm_proto.h"
@@ -214,6 +215,7 @@ static bool rgmd_conn_request(struct rgmd_conn *c, const uint8_t *req, size_t le
 	c->nreq++;
 	c->deadline = c->callhome ? 0 : now + c->cs->conf->idle_timeout * 1000ULL;
 	if (!rgmd_bucket_take(&c->bucket, now)) {
+		rgmd_counters.rate_limited++;
 		rgmd_dbg("conn %llu: request %llu rate-limited",
 			 (unsigned long long)c->peer.conn_id, (unsigned long long)c->nreq);
 		return rgmd_conn_error_reply(c, req, len, RGM_ERR_RATE_LIMITED,
@@ -308,6 +310,7 @@ static void rgmd_conn_handshake(struct rgmd_conn *c)
 	}
 	if (ret) {
 		/* Nothing was installed: no request can precede this point. */
+		rgmd_counters.handshakes_failed++;
 		rgmd_warn("conn %llu %s: handshake refused: %s",
 			  (unsigned long long)c->peer.conn_id, c->addr,
 			  rgm_tls_conn_error(c->tls));
@@ -382,6 +385,7 @@ void rgmd_conn_expire(struct rgmd_conn *c)
 		rgmd_conn_close(c, NULL);
 		break;
 	case RGMD_CONN_HANDSHAKE:
+		rgmd_counters.handshakes_failed++;
 		rgmd_warn("conn %llu %s: handshake timeout (%u s): refused",
 			  (unsigned long long)c->peer.conn_id, c->addr,
 			  c->cs->conf->handshake_timeout);

@@ -187,6 +187,7 @@ int rgmd_engine_handle(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		return -ENOMEM;
 	if (rgm_req_parse(req, len, r, &perr)) {
 		*reply = rgmd_engine_error_reply(&perr, reply_len);
+		e->answered[(unsigned int)perr.code < __RGM_ERR_MAX ? perr.code : RGM_ERR_INTERNAL]++;
 		goto out;
 	}
 	perr.has_id = true;
@@ -199,8 +200,10 @@ int rgmd_engine_handle(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	if (rgmd_engine_op(e, peer, r, o, &perr)) {
 		json_object_put(o);
 		*reply = rgmd_engine_error_reply(&perr, reply_len);
+		e->answered[(unsigned int)perr.code < __RGM_ERR_MAX ? perr.code : RGM_ERR_INTERNAL]++;
 	} else {
 		*reply = rgm_proto_finish(o, reply_len);
+		e->answered[RGM_ERR_NONE]++;
 	}
 out:
 	free(r);
@@ -381,4 +384,24 @@ void rgmd_engine_events(struct rgmd_engine *e, rgmd_notify_fn notify, void *arg)
 	}
 	free(c.x);
 	rgmd_session_gc(e);
+}
+
+uint64_t rgmd_engine_answered(const struct rgmd_engine *e, enum rgm_err code)
+{
+	return (unsigned int)code < __RGM_ERR_MAX ? e->answered[code] : 0;
+}
+
+unsigned int rgmd_engine_n_sessions(const struct rgmd_engine *e)
+{
+	const struct rgmd_session *s;
+	unsigned int n = 0;
+
+	for (s = e->sessions; s; s = s->next)
+		n++;
+	return n;
+}
+
+int rgmd_engine_dp_stats(struct rgmd_engine *e, struct rgm_stats *st)
+{
+	return rgm_dp_stats_get(e->nl, st);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "rgm_dp.h"
 #include "rgm_policy.h"
+#include "rgm_proto.h"
 
 struct rgmd_engine;
 
@@ -42,6 +43,11 @@ struct rgmd_engine *rgmd_engine_new_dp(const struct rgm_policy *pol, const char 
 				       const char *state_dir, enum rgm_dp_kind dataplane,
 				       char *err, size_t errlen);
 enum rgm_dp_kind rgmd_engine_dataplane(const struct rgmd_engine *e);
+/* For the metrics socket: requests answered with code (RGM_ERR_NONE: done),
+ * sessions known, and the dataplane's counters (0 or -errno). */
+uint64_t rgmd_engine_answered(const struct rgmd_engine *e, enum rgm_err code);
+unsigned int rgmd_engine_n_sessions(const struct rgmd_engine *e);
+int rgmd_engine_dp_stats(struct rgmd_engine *e, struct rgm_stats *st);
 /* The epoch hello reports (for logs). */
 uint64_t rgmd_engine_epoch(const struct rgmd_engine *e);
 

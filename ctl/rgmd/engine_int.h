@@ -26,6 +26,7 @@ struct rgmd_engine {
 	struct rgmd_session *sessions;
 	struct rgm_config kcfg;		/* refreshed by rgmd_ops_kcfg_refresh */
 	unsigned int event_overflows;	/* events socket overflows resynced */
+	uint64_t answered[__RGM_ERR_MAX];	/* requests by reply: none = done */
 	/* the last table snapshot */
 	struct rgm_map *snap;
 	unsigned int n_snap, cap_snap;

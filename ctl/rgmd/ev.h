@@ -7,7 +7,8 @@
 #ifndef RGMD_EV_H
 #define RGMD_EV_H
 
-enum rgmd_ev_kind { RGMD_EV_LISTEN, RGMD_EV_CONN, RGMD_EV_SIGNAL, RGMD_EV_ENGINE };
+enum rgmd_ev_kind { RGMD_EV_LISTEN, RGMD_EV_CONN, RGMD_EV_SIGNAL, RGMD_EV_ENGINE,
+		   RGMD_EV_METRICS };
 
 struct rgmd_ev {
 	enum rgmd_ev_kind kind;

@@ -25,6 +25,7 @@
 #include "ev.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "rgm_tls.h"
 
 #define RGMD_ACCEPT_PAUSE_MS	200
@@ -106,6 +107,7 @@ static void rgmd_loop_accept(struct rgmd *d)
 		}
 		rgmd_loop_addr_str(&ss, addr, sizeof(addr));
 		if (d->conns.n >= d->conns.conf->max_connections) {
+			rgmd_counters.conns_refused++;
 			rgmd_warn("connection from %s refused: max-connections %u reached", addr,
 				  d->conns.conf->max_connections);
 			close(fd);
@@ -215,6 +217,8 @@ int rgmd_loop_setup(struct rgmd *d, struct rgmd_conf *conf, struct rgmd_engine *
 	d->listen_ev.kind = RGMD_EV_LISTEN;
 	d->signal_ev.kind = RGMD_EV_SIGNAL;
 	d->engine_ev.kind = RGMD_EV_ENGINE;
+	d->metrics_ev.kind = RGMD_EV_METRICS;
+	d->metrics_fd = -1;
 
 	d->conns.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->conns.epfd < 0)
@@ -248,8 +252,30 @@ int rgmd_loop_setup(struct rgmd *d, struct rgmd_conf *conf, struct rgmd_engine *
 	} else {
 		d->home.retry_at = 1;	/* dial at once */
 	}
+	if (conf->metrics_socket) {
+		char msg[256];
+
+		d->metrics_path = strdup(conf->metrics_socket);
+		err = d->metrics_path ? rgmd_metrics_open(d->metrics_path, msg, sizeof(msg))
+				      : -ENOMEM;
+		if (err < 0) {
+			rgmd_err("%s", d->metrics_path ? msg : "out of memory");
+			goto err_metrics;
+		}
+		d->metrics_fd = err;
+		err = rgmd_loop_epoll_add(d, d->metrics_fd, &d->metrics_ev);
+		if (err)
+			goto err_metrics;
+	}
 	return 0;
 
+err_metrics:
+	rgmd_metrics_close(d->metrics_fd, d->metrics_fd >= 0 ? d->metrics_path : NULL);
+	free(d->metrics_path);
+	d->metrics_path = NULL;
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+	goto err_signal_add;
 err_listen_add:
 	close(d->listen_fd);
 err_signal_add:
@@ -269,6 +295,8 @@ void rgmd_loop_teardown(struct rgmd *d)
 	d->home.conn = NULL;
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
+	rgmd_metrics_close(d->metrics_fd, d->metrics_path);
+	free(d->metrics_path);
 	close(d->signal_fd);
 	close(d->conns.epfd);
 }
@@ -346,6 +374,9 @@ int rgmd_loop_run(struct rgmd *d)
 				break;
 			case RGMD_EV_ENGINE:
 				rgmd_engine_events(d->conns.engine, rgmd_loop_notify_all, d);
+				break;
+			case RGMD_EV_METRICS:
+				rgmd_metrics_serve(d, d->metrics_fd);
 				break;
 			case RGMD_EV_CONN:
 				c = (struct rgmd_conn *)ev;

@@ -18,8 +18,10 @@ struct rgmd_engine;
 
 struct rgmd {
 	struct rgmd_conns conns;	/* with the conf, tls, engine and epoll set */
-	struct rgmd_ev listen_ev, signal_ev, engine_ev;
+	struct rgmd_ev listen_ev, signal_ev, engine_ev, metrics_ev;
 	int listen_fd, signal_fd;
+	int metrics_fd;			/* -1: no metrics-socket */
+	char *metrics_path;		/* as bound (a reload does not move it) */
 	uint64_t listen_resume_at;	/* ms: accepts paused after EMFILE */
 	struct rgmd_home home;		/* call-home mode */
 	bool stop;
