@@ -118,11 +118,12 @@ start_rgmd "$TMPD/listen.conf"
 wait_listen "$NS_GW" tcp $LPORT || bail "rgmd listens on $GLOBAL:$LPORT"
 
 # ossl CERT PORT [ARGS...]: openssl s_client with CERT ("" for none) sends a
-# map for PORT, then waits; output in $TMPD/c.out
+# map for PORT, then waits HOLD seconds (default 2) for the reply before it
+# hangs up; output in $TMPD/c.out
 ossl() {
 	local cert=$1 port=$2; shift 2
 	frame "$TMPD/req.bin" "$(map_json "$port")"
-	{ cat "$TMPD/req.bin"; sleep 2; } |
+	{ cat "$TMPD/req.bin"; sleep "${HOLD:-2}"; } |
 		nsx "$NS_WAN" timeout 10 openssl s_client -connect $GLOBAL:$LPORT \
 			-CAfile "$PKI/ca.pem" ${cert:+-cert "$PKI/$cert.pem" -key "$PKI/$cert.key"} \
 			"$@" >"$TMPD/c.out" 2>&1
@@ -131,17 +132,18 @@ ossl() {
 gtls() {
 	local cert=$1 port=$2; shift 2
 	frame "$TMPD/req.bin" "$(map_json "$port")"
-	{ cat "$TMPD/req.bin"; sleep 2; } |
+	{ cat "$TMPD/req.bin"; sleep "${HOLD:-2}"; } |
 		nsx "$NS_WAN" timeout 10 gnutls-cli --insecure -p $LPORT \
 			${cert:+--x509certfile "$PKI/$cert.pem" --x509keyfile "$PKI/$cert.key"} \
 			"$@" $GLOBAL >"$TMPD/c.out" 2>&1
 }
 replied() { grep -aqE '"ok": ?true' "$TMPD/c.out"; }
 
-ossl srv 40100
+# the controls wait longer: a loaded emulated VM may take seconds to answer
+HOLD=6 ossl srv 40100
 check "rgmd listen: control: openssl s_client with the good certificate maps" replied
 check_eq "rgmd listen: control: openssl's mapping is in the kernel" 1 "$(map_count)"
-gtls srv 40101
+HOLD=6 gtls srv 40101
 check "rgmd listen: control: gnutls-cli with the good certificate maps" replied
 check_eq "rgmd listen: control: gnutls-cli's mapping is in the kernel" 2 "$(map_count)"
 gwctl mapping del all >/dev/null
