@@ -186,12 +186,18 @@ check_eq "rgmd listen: TLS 1.2 installed nothing" 0 "$(map_count)"
 # Resumption and 0-RTT: no session ticket is issued, so there is nothing
 # to resume and no early data can be sent. The control is openssl's own
 # server, which does issue tickets: the same client command sees one.
-openssl s_server -accept 127.0.0.1:18443 -cert "$PKI/srv.pem" -key "$PKI/srv.key" \
+timeout 30 openssl s_server -accept 127.0.0.1:18443 -cert "$PKI/srv.pem" -key "$PKI/srv.key" \
 	-naccept 1 -quiet </dev/null >/dev/null 2>&1 &
-sleep 0.5
+ctl_srv=$!
+# (a slow VM may take seconds to listen; the server never outlives the check)
+for _ in $(seq 1 100); do
+	ss -H -lnt "sport = :18443" 2>/dev/null | grep -q . && break
+	sleep 0.1
+done
 { echo x; sleep 1; } | timeout 10 openssl s_client -connect 127.0.0.1:18443 -CAfile "$PKI/ca.pem" \
 	-sess_out "$TMPD/ctl.sess" >"$TMPD/ctl.out" 2>&1
-wait $! 2>/dev/null
+kill "$ctl_srv" 2>/dev/null
+wait "$ctl_srv" 2>/dev/null
 check "control: openssl s_server issues a ticket that s_client reports" \
 	grep -q "New Session Ticket arrived" "$TMPD/ctl.out"
 BAD=$((BAD + 1))
