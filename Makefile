@@ -3,7 +3,7 @@
 #   make            build the module (kmod/rgm.ko) and every program
 #   make check      host unit tests, then every selftest in one VM boot
 #   make demo       the whole flow in a VM (see README)
-#   make bench      per-packet cost with 1, 10k, 60k mappings (figures, not a test)
+#   make bench      B1-B5 of Documentation/performance.rst (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
 #
 # KDIR picks the kernel to build against: the newest installed headers.

@@ -17,6 +17,8 @@ pkgs=(
 	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
+	# make bench: the configurations it compares, traffic, the plot
+	libnftables-dev iptables iperf3 gnuplot-nox
 )
 
 missing=()
