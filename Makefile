@@ -2,9 +2,14 @@
 #
 #   make            build the module (kmod/rgm.ko) and every program
 #   make check      host unit tests, then every selftest in one VM boot
-#   make demo       the whole flow in a VM (see README)
+#   make demo       the whole flow in a VM (see README); DATAPLANE=nftables:
+#                   on the host kernel in network namespaces, no VM
+#   make adversarial  only the adversarial suite (Documentation/security.rst), full counts
 #   make bench      B1-B5 of Documentation/performance.rst (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
+#   make install    programs, units, man pages, examples, docs (DESTDIR, PREFIX)
+#   make modules_install   rgm.ko into /lib/modules/KVER/updates, then depmod
+#   make debs       the Debian packages (debian/), into build/debs
 #
 # KDIR picks the kernel to build against: the newest installed headers.
 
@@ -12,12 +17,14 @@ KVER  ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
 KDIR  ?= /lib/modules/$(KVER)/build
 
 CC      ?= cc
+PKG_CONFIG ?= pkg-config
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -D_GNU_SOURCE -isystem include/uapi -Ilib
-PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl \
+	   libnftables libnetfilter_conntrack
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(PKG_CFLAGS)
 
 # One program per folder; every .c in it belongs to it.
@@ -31,7 +38,7 @@ SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
 
-.PHONY: all kmod user check demo bench setup clean fuzz
+.PHONY: all kmod user progs check demo bench setup clean fuzz adversarial
 
 all: kmod user
 
@@ -39,6 +46,9 @@ kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 user: $(PROGS) $(SELFTESTS) $(UNITTESTS)
+
+# the programs alone (what the packages build)
+progs: $(PROGS)
 
 # made afresh: no member outlives its source
 $(LIB): $(LIB_SRCS:.c=.o)
@@ -54,17 +64,49 @@ DB_SCHEMA   := confserver/rgm_db_schema.c
 $(DB_SCHEMA): scripts/mkschema.sh confserver/migrations $(wildcard confserver/migrations/*.sql)
 	scripts/mkschema.sh confserver/migrations >$@.tmp && mv $@.tmp $@
 
+# The web pages' scripts and style sheets, embedded likewise
+# (scripts/mkassets.sh): portal/web/ and confserver/console/ are their only copy.
+PORTAL_ASSETS := portal/web_assets.c
+PORTAL_WEB    := /static/viewer.js=portal/web/viewer.js /static/viewer.css=portal/web/viewer.css
+$(PORTAL_ASSETS): scripts/mkassets.sh $(wildcard portal/web/*)
+	scripts/mkassets.sh portal_assets $(PORTAL_WEB) >$@.tmp && mv $@.tmp $@
+CS_ASSETS     := confserver/console_assets.c
+CS_WEB        := /console=confserver/console/console.html \
+		 /console.js=confserver/console/console.js \
+		 /console.css=confserver/console/console.css
+$(CS_ASSETS): scripts/mkassets.sh $(wildcard confserver/console/*)
+	scripts/mkassets.sh cs_assets $(CS_WEB) >$@.tmp && mv $@.tmp $@
+
 # Every program: all the .c files of its folder, and the library (and the
 # generated .c, which a fresh tree does not have yet).
 objs = $(patsubst %.c,%.o,$(wildcard $(1)/*.c))
 ctl/rgmctl/rgmctl: $(call objs,ctl/rgmctl) $(LIB)
 ctl/rgmd/rgmd: $(call objs,ctl/rgmd) $(LIB)
-confserver/rgm-confserver: $(call objs,confserver) $(DB_SCHEMA:.c=.o) $(LIB)
+confserver/rgm-confserver: $(call objs,confserver) $(DB_SCHEMA:.c=.o) $(CS_ASSETS:.c=.o) $(LIB)
 mediaserver/rgm-mediaserver: $(call objs,mediaserver) $(LIB)
-portal/rgm-portal: $(call objs,portal) $(LIB)
+portal/rgm-portal: $(call objs,portal) $(PORTAL_ASSETS:.c=.o) $(LIB)
 appliance/rgm-appliance: $(call objs,appliance) $(LIB)
 $(PROGS):
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call prog_libs,$@) -lpthread
+
+# Each program links only the libraries it uses: the gateway side (rgmd,
+# rgmctl) pulls in neither SQLite nor libmicrohttpd nor libcurl. The
+# archive's members are taken only when referenced, so a smaller list
+# still resolves; tests/install_test.sh checks the DT_NEEDED entries.
+PKGS_rgmctl          := libnl-3.0 libnl-genl-3.0 gnutls json-c libnftables libnetfilter_conntrack
+PKGS_rgmd            := libnl-3.0 libnl-genl-3.0 gnutls json-c libnftables libnetfilter_conntrack
+# (confserver takes libnl only because rgm_stream_parse lives in rgm_nl.c)
+PKGS_rgm-confserver  := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd
+PKGS_rgm-mediaserver := gnutls json-c libmicrohttpd
+PKGS_rgm-portal      := json-c libmicrohttpd libcurl
+PKGS_rgm-appliance   := gnutls json-c libcurl miniupnpc
+prog_libs = $(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $(1))) 2>/dev/null)
+
+# One version for every program: the VERSION file (debian/changelog
+# carries the same, checked by tests/install_test.sh).
+RGM_VERSION := $(shell cat VERSION)
+lib/rgm_version.o: CFLAGS += -DRGM_VERSION='"$(RGM_VERSION)"'
+lib/rgm_version.o: VERSION
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 # private: the objects some tests link keep the programs' warnings.
@@ -75,7 +117,8 @@ OBJS_policy_test     := ctl/rgmd/rgm_policy.o
 OBJS_db_test         := confserver/rgm_db.o $(DB_SCHEMA:.c=.o) confserver/rgm_audit.o
 OBJS_confserver_cli_test := $(OBJS_db_test)
 # the gateway drivers' test supplies cs_log itself
-OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o)
+OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o \
+			drv_appliance.o grant.o)
 OBJS_portal_api_test := portal/rgm_portal_api.o
 OBJS_rtp_test        := mediaserver/rgm_ts.o
 # rgmd_engine drives the engine directly, through its objects
@@ -99,17 +142,25 @@ check:
 	scripts/check.sh
 
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(DATAPLANE)
 
 bench:
 	scripts/bench.sh
 
+adversarial:
+	scripts/adversarial.sh
+
+# make fuzz: every libFuzzer target for FUZZ_SECONDS each (default 300; make
+# check runs them for 20 s)
 fuzz:
 	$(MAKE) -C fuzz
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} fuzz/run.sh
+
+include scripts/install.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(DB_SCHEMA)
+	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(DB_SCHEMA) $(PORTAL_ASSETS) $(CS_ASSETS)
 	find $(SRCDIRS) -name '*.[od]' -delete
 
 -include $(shell find $(SRCDIRS) -name '*.d' 2>/dev/null)

@@ -36,12 +36,15 @@ struct ap_recv_opts {
  * o->addr (before the streams are asked for: packets sent before the answer
  * wait in the socket buffers); NULL, with a message, when one is taken.
  * ap_recv_run() then receives the announced streams (e[i].port must be the
- * ports[i] bound), writes DIR/TITLE-KIND.ts, prints progress on stderr and
- * the report on stdout. Returns 0 when every stream is complete, 1 when one
- * is not, 2 for a local error (files).
+ * ports[i] bound; n may be fewer than were bound), writes
+ * DIR/TITLE-KIND.ts, prints progress on stderr and the report on stdout.
+ * Returns 0 when every stream is complete, 1 when one is not, 2 for a
+ * local error (files). ap_recv_title() names the title when it is known
+ * only after binding (standby); the string must outlive the run.
  */
 struct ap_recv;
 struct ap_recv *ap_recv_new(const struct ap_recv_opts *o, const uint16_t *ports, unsigned int n);
+void ap_recv_title(struct ap_recv *r, const char *title);
 int ap_recv_run(struct ap_recv *r, const struct ap_expect *e, unsigned int n);
 void ap_recv_free(struct ap_recv *r);
 
@@ -66,5 +69,37 @@ int ap_portal_call(const struct ap_portal *p, const char *method, const char *pa
 		   json_object *body, json_object **reply);
 /* Prints the error object of a failed reply on stderr. */
 void ap_portal_perror(const char *what, int status, json_object *reply);
+
+/*
+ * The appliance-mediated path (gw_upnp.c): when the portal answers a watch
+ * with appliance_instructions, the appliance maps its ports on its own
+ * gateway, reports what it got, renews before the lease ends and deletes
+ * the mappings when done. Errors carry the portal's codes
+ * (port-conflict, gateway-full, policy-denied, gateway-unreachable,
+ * gateway-refused) and a message naming the gateway's own error.
+ */
+struct ap_gw_error {
+	char code[32];
+	char msg[256];
+};
+
+struct ap_gw_map {
+	char proto[4];		/* "UDP", "TCP" */
+	uint16_t local_port;
+	uint16_t ext_port;
+	char remote[INET_ADDRSTRLEN];	/* the media server */
+	char what[48];		/* description on the gateway */
+};
+
+struct ap_gw;
+struct ap_gw *ap_gw_upnp_open(struct in_addr lan, struct ap_gw_error *e);
+int ap_gw_upnp_external(struct ap_gw *g, struct in_addr *out, struct ap_gw_error *e);
+/* All of maps, or none (what was made is deleted again). */
+int ap_gw_upnp_map(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n,
+		   unsigned int lease, struct ap_gw_error *e);
+/* Starts renewing the mappings at two thirds of the lease. */
+int ap_gw_upnp_keep(struct ap_gw *g);
+void ap_gw_upnp_unmap(struct ap_gw *g);
+void ap_gw_upnp_close(struct ap_gw *g);
 
 #endif /* AP_H */

@@ -385,6 +385,11 @@ fail:
 	return NULL;
 }
 
+void ap_recv_title(struct ap_recv *r, const char *title)
+{
+	r->o.title = title;
+}
+
 /* Gives each stream its expectation and output file. */
 static int streams_setup(struct ap_recv *r, const struct ap_expect *e, unsigned int n)
 {
@@ -392,7 +397,7 @@ static int streams_setup(struct ap_recv *r, const struct ap_expect *e, unsigned 
 	socklen_t len;
 	unsigned int i;
 
-	if (n != r->n) {
+	if (!n || n > r->n) {
 		fprintf(stderr, "rgm-appliance: %u streams announced, %u bound\n", n, r->n);
 		return 1;
 	}

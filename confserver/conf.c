@@ -295,6 +295,7 @@ static int conf_key(struct cs_conf *c, const char *key, const char *v, unsigned 
 		{ "gateway-key", offsetof(struct cs_conf, gateway_key) },
 		{ "gateway-ca", offsetof(struct cs_conf, gateway_ca) },
 		{ "call-home-listen", offsetof(struct cs_conf, callhome_listen) },
+		{ "grant-key", offsetof(struct cs_conf, grant_key) },
 	};
 	static const struct {
 		const char *key;
@@ -548,6 +549,7 @@ void cs_conf_free(struct cs_conf *c)
 	struct cs_conf_str *strs[] = {
 		&c->db, &c->listen, &c->http_cert, &c->http_key, &c->portal_ca,
 		&c->gateway_cert, &c->gateway_key, &c->gateway_ca, &c->callhome_listen,
+		&c->grant_key,
 	};
 	unsigned int i;
 

@@ -73,6 +73,7 @@ struct cs_conf {
 	char *path;
 	struct cs_conf_str db, listen, http_cert, http_key, portal_ca;
 	struct cs_conf_str gateway_cert, gateway_key, gateway_ca, callhome_listen;
+	struct cs_conf_str grant_key;	/* Ed25519 key signing appliance grants */
 	bool insecure_http;
 	unsigned int insecure_line;
 	struct sockaddr_storage listen_addr;	/* listen, parsed */
@@ -132,6 +133,8 @@ void cs_service_renew(struct cs_service *s, const char *actor, const struct rgm_
 		      struct cs_result *r);
 void cs_service_close(struct cs_service *s, const char *actor,
 		      const struct rgm_api_teardown *req, struct cs_result *r);
+void cs_service_report(struct cs_service *s, const char *actor,
+		       const struct rgm_api_report *req, struct cs_result *r);
 void cs_service_session_get(struct cs_service *s, const char *id, struct cs_result *r);
 void cs_service_register(struct cs_service *s, const char *actor,
 			 const struct rgm_api_register *req, struct cs_result *r);
@@ -139,6 +142,12 @@ void cs_service_enroll(struct cs_service *s, const char *actor, const struct rgm
 		       struct cs_result *r);
 void cs_service_gateway_list(struct cs_service *s, struct cs_result *r);
 void cs_service_gateway_get(struct cs_service *s, const char *id, struct cs_result *r);
+/* The operator's views: the newest sessions, the audit chain verified with
+ * its newest entries, removing a gateway (audited). */
+void cs_service_session_list(struct cs_service *s, struct cs_result *r);
+void cs_service_audit(struct cs_service *s, struct cs_result *r);
+void cs_service_gateway_del(struct cs_service *s, const char *actor, const char *id,
+			    struct cs_result *r);
 
 /* Sets r to an error; returns nothing useful (void), for one-line fails. */
 void cs_result_error(struct cs_result *r, unsigned int status, const char *code,

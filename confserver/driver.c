@@ -13,6 +13,8 @@
 
 const struct cs_driver *const cs_drivers[] = {
 	&cs_driver_rgm,
+	&cs_driver_upnp_igd,
+	&cs_driver_pcp,
 	NULL,
 };
 
@@ -60,6 +62,8 @@ static const struct {
 	[CS_FAIL_POLICY]	= { "policy-denied", 403 },
 	[CS_FAIL_CONFLICT]	= { "port-conflict", 409 },
 	[CS_FAIL_NO_SESSION]	= { "unknown-session", 404 },
+	[CS_FAIL_FULL]		= { "gateway-full", 503 },
+	[CS_FAIL_FORBIDDEN]	= { "grant-refused", 403 },
 	[CS_FAIL_INTERNAL]	= { "internal", 500 },
 };
 

@@ -5,11 +5,12 @@
  * and records it; a driver decides *how* a gateway of its type is told.
  *
  * A driver is one file (drv_NAME.c) exporting one struct cs_driver, listed
- * in cs_drivers[] (driver.c). Today: "rgm", our agent rgmd over mutually
- * authenticated TLS (Documentation/protocol.rst). A type whose
- * configuration the appliance applies itself (UPnP IGD, PCP) would return
- * the tuples in cs_configured.appliance_instructions and talk to no
- * gateway: the interface is the same.
+ * in cs_drivers[] (driver.c). "rgm": our agent rgmd over mutually
+ * authenticated TLS (Documentation/protocol.rst). "upnp-igd" and "pcp"
+ * (drv_appliance.c): the appliance programs its own gateway through the
+ * gateway's LAN interface; the driver talks to no gateway, it returns a
+ * signed grant and the mappings in cs_configured.appliance_instructions
+ * (awaiting_report), and report() checks what the appliance got.
  *
  * Calls are synchronous for the caller (an HTTP connection's thread) and
  * bounded by call->deadline_ms; a driver must never block one gateway's
@@ -52,6 +53,8 @@ enum cs_fail {
 	CS_FAIL_POLICY,		/* 403 policy-denied: the gateway's policy said no */
 	CS_FAIL_CONFLICT,	/* 409 port-conflict: no agreed ports after retries */
 	CS_FAIL_NO_SESSION,	/* 404 unknown-session: the gateway has no such session */
+	CS_FAIL_FULL,		/* 503 gateway-full: the gateway has no room for more mappings */
+	CS_FAIL_FORBIDDEN,	/* 403 grant-refused: a report without a valid grant */
 	CS_FAIL_INTERNAL,	/* 500 internal */
 	__CS_FAIL_MAX
 };
@@ -98,6 +101,9 @@ struct cs_configured {
 	/* Drivers whose configuration the appliance applies: what to tell
 	 * it (handed back to the portal as "appliance_instructions"). NULL for rgm. */
 	struct json_object *appliance_instructions;
+	/* The gateway is not programmed yet: the session stays pending until
+	 * the appliance reports the ports it got (report()). */
+	bool awaiting_report;
 };
 
 /* One gateway as a driver sees it: its registration and its type's strategy. */
@@ -114,6 +120,7 @@ struct cs_driver_env {
 	unsigned int connect_timeout_ms;	/* TCP connect + TLS handshake */
 	unsigned int idle_timeout_ms;		/* an unused gateway connection is closed */
 	const char *callhome_listen;		/* "HOST:PORT" or NULL: no call-home */
+	const char *grant_key;			/* Ed25519 PEM key file, or NULL */
 	/* The service's hooks (any thread; they lock what they need). They
 	 * run on a driver's own threads (rgm: a link's), which answer the
 	 * calls: a hook must not call a driver back and wait for it. */
@@ -151,11 +158,20 @@ struct cs_driver {
 	/* Optional. Makes sure the gateway is reachable now (connecting if
 	 * need be), so that a restart it had is noticed (epoch_changed). */
 	int (*probe)(void *state, struct cs_call *call, const struct cs_gateway *gw);
+	/* Optional: appliance-mediated types. Checks what the appliance reports
+	 * for a session left pending by configure (its grant, the ports its
+	 * gateway granted, or the gateway's error, which it returns as this
+	 * call's failure) and fills out as configure would have. req->lease
+	 * is the session's. */
+	int (*report)(void *state, struct cs_call *call, const struct cs_gateway *gw,
+		      const char *session, const struct rgm_api_configure *req,
+		      const struct rgm_api_report *rep, struct cs_configured *out);
 	/* Diagnostics for `GET /v1/gateways/ID`: connected, epoch, ... (may be NULL). */
 	struct json_object *(*status)(void *state, const struct cs_gateway *gw);
 };
 
 extern const struct cs_driver cs_driver_rgm;	/* drv_rgm.c */
+extern const struct cs_driver cs_driver_upnp_igd, cs_driver_pcp;	/* drv_appliance.c */
 
 /* NULL-terminated, in driver.c */
 extern const struct cs_driver *const cs_drivers[];

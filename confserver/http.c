@@ -25,6 +25,9 @@
 #include <microhttpd.h>
 
 #include "confserver.h"
+#include "rgm_asset.h"
+
+extern const struct rgm_asset cs_assets[];
 
 #define CS_HTTP_DISCARD_MAX	(4 * RGM_API_BODY_MAX)	/* then the connection is dropped */
 #define CS_HTTP_CERT_MAX	(1024 * 1024)
@@ -37,9 +40,14 @@ enum cs_route_id {
 	CS_R_SESSION_GET,
 	CS_R_RENEW,
 	CS_R_CLOSE,
+	CS_R_REPORT,
 	CS_R_ENROLL,
 	CS_R_GATEWAYS,
 	CS_R_GATEWAY_GET,
+	CS_R_CONSOLE,
+	CS_R_SESSIONS,
+	CS_R_AUDIT,
+	CS_R_GATEWAY_DEL,
 };
 
 struct cs_route {
@@ -57,10 +65,19 @@ static const struct cs_route cs_routes[] = {
 	{ CS_R_CONFIGURE, "POST", "/v1/sessions", CS_ROLE_PORTAL, RGM_API_CONFIGURE },
 	{ CS_R_RENEW, "POST", "/v1/sessions/renew", CS_ROLE_PORTAL, RGM_API_RENEW },
 	{ CS_R_CLOSE, "POST", "/v1/sessions/close", CS_ROLE_PORTAL, RGM_API_TEARDOWN },
+	{ CS_R_REPORT, "POST", "/v1/sessions/report", CS_ROLE_PORTAL, RGM_API_REPORT },
 	{ CS_R_SESSION_GET, "GET", "/v1/sessions/", CS_ROLE_PORTAL, -1 },
 	{ CS_R_ENROLL, "POST", "/v1/gateways", CS_ROLE_OPERATOR, RGM_API_GATEWAY_ENROLL },
 	{ CS_R_GATEWAYS, "GET", "/v1/gateways", CS_ROLE_OPERATOR, -1 },
 	{ CS_R_GATEWAY_GET, "GET", "/v1/gateways/", CS_ROLE_OPERATOR, -1 },
+	/* the operator console: static files; its data comes from the routes
+	 * above and below, with the operator's credentials */
+	{ CS_R_CONSOLE, "GET", "/console", CS_ROLE_NONE, -1 },
+	{ CS_R_CONSOLE, "GET", "/console.js", CS_ROLE_NONE, -1 },
+	{ CS_R_CONSOLE, "GET", "/console.css", CS_ROLE_NONE, -1 },
+	{ CS_R_SESSIONS, "GET", "/v1/sessions", CS_ROLE_OPERATOR, -1 },
+	{ CS_R_AUDIT, "GET", "/v1/audit", CS_ROLE_OPERATOR, -1 },
+	{ CS_R_GATEWAY_DEL, "DELETE", "/v1/gateways/", CS_ROLE_OPERATOR, -1 },
 };
 
 struct cs_http {
@@ -78,6 +95,7 @@ struct cs_req {
 	struct cs_http *h;
 	const struct cs_route *rt;
 	const char *arg;		/* the ID of a GET .../ID route (in MHD's url) */
+	const char *url;		/* MHD's, for the console's files */
 	struct cs_auth auth;
 	char *body;
 	size_t len;
@@ -120,6 +138,35 @@ static enum MHD_Result cs_http_send(struct MHD_Connection *conn, unsigned int st
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/*
+ * A file of the operator console (confserver/console/, built in by
+ * scripts/mkassets.sh). It holds no data: the page asks the API with the
+ * credentials the operator gives it. Its own script and style sheet only.
+ */
+static enum MHD_Result cs_http_asset(struct MHD_Connection *conn, const char *url)
+{
+	const struct rgm_asset *a = rgm_asset_find(cs_assets, url);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!a)
+		return MHD_NO;	/* the route table names only files that are there */
+	resp = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'none'; script-src 'self'; style-src 'self'; "
+				"connect-src 'self'; img-src 'self'; form-action 'none'; "
+				"base-uri 'none'; frame-ancestors 'none'");
+	ret = MHD_queue_response(conn, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -208,6 +255,7 @@ static enum MHD_Result cs_http_begin(struct cs_req *q, struct MHD_Connection *co
 	const char *cl;
 	char ip[INET6_ADDRSTRLEN], msg[160], allow[32];
 
+	q->url = url;
 	q->rt = cs_http_route(method, url, &q->arg, allow, sizeof(allow));
 	if (!q->rt && allow[0]) {
 		snprintf(msg, sizeof(msg), "%.100s takes %s, not %.16s", url, allow, method);
@@ -318,6 +366,9 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 	case CS_R_CLOSE:
 		cs_service_close(s, actor, &req.teardown, &r);
 		break;
+	case CS_R_REPORT:
+		cs_service_report(s, actor, &req.report, &r);
+		break;
 	case CS_R_ENROLL:
 		cs_service_enroll(s, actor, &req.enroll, &r);
 		break;
@@ -326,6 +377,17 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 		break;
 	case CS_R_GATEWAY_GET:
 		cs_service_gateway_get(s, q->arg, &r);
+		break;
+	case CS_R_CONSOLE:
+		return cs_http_asset(conn, q->url);
+	case CS_R_SESSIONS:
+		cs_service_session_list(s, &r);
+		break;
+	case CS_R_AUDIT:
+		cs_service_audit(s, &r);
+		break;
+	case CS_R_GATEWAY_DEL:
+		cs_service_gateway_del(s, actor, q->arg, &r);
 		break;
 	}
 	return cs_http_result(conn, &r);
@@ -444,6 +506,10 @@ int cs_http_start(const struct cs_conf *c, struct cs_service *s, struct cs_http 
 					     NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)&c->listen_addr };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
+					     NULL };
+	/* one address (a slowloris) cannot hold every slot */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					     c->max_connections > 1 ? c->max_connections / 2 : 1,
 					     NULL };
 	/* a client silent this long is dropped (slow senders, idle keep-alive).
 	 * It must outlast our own work on a request: a configure (one

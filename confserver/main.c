@@ -26,7 +26,9 @@
 #include "rgm_api.h"
 #include "rgm_audit.h"
 #include "rgm_db.h"
+#include "rgm_notify.h"
 #include "rgm_print.h"
+#include "rgm_version.h"
 
 #define CS_EXIT_OK	0
 #define CS_ERR		1
@@ -39,7 +41,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: rgm-confserver [ OPTIONS ] OBJECT COMMAND\n"
 		"       rgm-confserver -c FILE { serve | --check-config }\n"
-		"where  OPTIONS := { -c[onfig] FILE | -d[b] PATH | -j[son] | -p[retty] | -h[elp] }\n"
+		"       rgm-confserver { --help | --version }\n"
+		"where  OPTIONS := { -c[onfig] FILE | -d[b] PATH | -j[son] | -p[retty] | -h[elp] |\n"
+		"                    -V[ersion] }\n"
 		"       OBJECT := { gateway | audit | serve }\n"
 		"\n"
 		"       rgm-confserver gateway add ID type TYPE { listen HOST:PORT | call-home }\n"
@@ -344,6 +348,7 @@ static int cs_serve(const struct cs_conf *c)
 	cs_log(CS_LOG_INFO, "serving (database %s, %u gateway type(s), %u token(s), "
 	       "%u portal-cert entr%s)", c->db.v, c->n_types, c->n_tokens, c->n_certs,
 	       c->n_certs == 1 ? "y" : "ies");
+	rgm_notify("READY=1");
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;
@@ -401,6 +406,9 @@ int main(int argc, char **argv)
 			pretty = true;
 		} else if (matches(o, "help")) {
 			usage(stdout);
+			return CS_EXIT_OK;
+		} else if (matches(o, "Version") || matches(o, "version")) {
+			rgm_version_print("rgm-confserver");
 			return CS_EXIT_OK;
 		} else {
 			fprintf(stderr, "rgm-confserver: unknown option '%s'\n", argv[0]);

@@ -358,3 +358,39 @@ out:
 	rgm_db_rollback(db);	/* read-only: ending it is all that is left */
 	return ret;
 }
+
+int rgm_audit_tail(struct rgm_db *db, unsigned int max,
+		   int (*fn)(void *arg, const struct rgm_audit_entry *e), void *arg,
+		   char *msg, size_t msglen)
+{
+	sqlite3 *sql = rgm_db_sqlite(db);
+	struct rgm_audit_entry e;
+	sqlite3_stmt *st = NULL;
+	int ret = 0, rc;
+
+	rc = sqlite3_prepare_v2(sql, "SELECT seq, time, actor, gateway_id, command, result, hash "
+				"FROM audit_log ORDER BY seq DESC LIMIT ?", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, max);
+	if (rc != SQLITE_OK) {
+		ret = rgm_db_sqlerr(db, rc, "read audit log", msg, msglen);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e.seq = sqlite3_column_int64(st, 0);
+		e.time = sqlite3_column_int64(st, 1);
+		e.actor = (const char *)sqlite3_column_text(st, 2);
+		e.gateway = (const char *)sqlite3_column_text(st, 3);
+		e.command = (const char *)sqlite3_column_text(st, 4);
+		e.result = (const char *)sqlite3_column_text(st, 5);
+		e.hash = (const char *)sqlite3_column_text(st, 6);
+		ret = fn(arg, &e);
+		if (ret)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = rgm_db_sqlerr(db, rc, "read audit log", msg, msglen);
+out:
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -56,4 +56,19 @@ int rgm_audit_hash(uint64_t seq, int64_t time, const char *actor, const char *ga
 		   const char *command, const char *result,
 		   const uint8_t prev[RGM_AUDIT_HASH_LEN], uint8_t out[RGM_AUDIT_HASH_LEN]);
 
+/* One entry as read back (the strings live until fn returns). */
+struct rgm_audit_entry {
+	uint64_t seq;
+	int64_t time;
+	const char *actor, *gateway;	/* gateway NULL when none */
+	const char *command, *result;	/* JSON texts */
+	const char *hash;		/* hex */
+};
+
+/* Calls fn on the newest max entries, newest first; fn's non-zero return
+ * stops the walk and is returned. 0 or -errno with msg. */
+int rgm_audit_tail(struct rgm_db *db, unsigned int max,
+		   int (*fn)(void *arg, const struct rgm_audit_entry *e), void *arg,
+		   char *msg, size_t msglen);
+
 #endif /* RGM_AUDIT_H */

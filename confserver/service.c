@@ -432,6 +432,9 @@ void cs_service_configure(struct cs_service *s, const char *actor,
 		ret = -1;
 		cs_result_error(r, 500, "internal", "driver %s returned %u streams for %u",
 				drv->name, out.n_streams, req->n_streams);
+	} else if (out.awaiting_report) {
+		/* the appliance programs its gateway: pending until it reports */
+		ret = 0;
 	} else {
 		ports = cs_ports_json(&out);
 		ret = ports ? cs_session_set(s, sess.id, RGM_DB_ACTIVE, ports,
@@ -470,12 +473,16 @@ void cs_service_configure(struct cs_service *s, const char *actor,
 		out.appliance_instructions = NULL;
 	}
 	extra = json_object_new_object();
-	cs_add(extra, "ports", json_tokener_parse(ports));
+	if (ports)
+		cs_add(extra, "ports", json_tokener_parse(ports));
+	else
+		cs_add(extra, "awaiting_report", json_object_new_boolean(1));
 	cs_add(extra, "lease", json_object_new_int64(sess.lease));
 out:
 	json_object_put(out.appliance_instructions);
 	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "configure %s for %s on %s by %s: %u %s",
-	       sess.id, req->appliance, gw.rec.id, actor, r->status, r->code ? r->msg : "active");
+	       sess.id, req->appliance, gw.rec.id, actor, r->status,
+	       r->code ? r->msg : out.awaiting_report ? "granted, pending" : "active");
 	cs_audit_request(s, actor, gw.rec.id, cmd, r, extra);
 	free(ports);
 	rgm_db_session_release(&sess);
@@ -496,6 +503,31 @@ static int cs_session_active(struct cs_service *s, const char *id, struct rgm_db
 		return -1;
 	}
 	if (sess->state != RGM_DB_ACTIVE) {
+		cs_result_error(r, 409, "conflict", "session %s is %s", id,
+				rgm_db_state_name(sess->state));
+		rgm_db_session_release(sess);
+		return -1;
+	}
+	return 0;
+}
+
+/* As cs_session_active(), and pending too: an appliance-mediated session
+ * the appliance never reported on can be closed (the caller checks the
+ * driver). */
+static int cs_session_closable(struct cs_service *s, const char *id,
+			       struct rgm_db_session *sess, struct cs_result *r)
+{
+	char msg[256];
+	int ret;
+
+	cs_lock(s);
+	ret = rgm_db_session_get(s->db, id, sess, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		cs_result_db(r, ret, "unknown-session", msg);
+		return -1;
+	}
+	if (sess->state != RGM_DB_ACTIVE && sess->state != RGM_DB_PENDING) {
 		cs_result_error(r, 409, "conflict", "session %s is %s", id,
 				rgm_db_state_name(sess->state));
 		rgm_db_session_release(sess);
@@ -586,10 +618,15 @@ void cs_service_close(struct cs_service *s, const char *actor,
 	void *state;
 
 	memset(r, 0, sizeof(*r));
-	if (cs_session_active(s, req->session, &sess, r))
+	if (cs_session_closable(s, req->session, &sess, r))
 		return;
 	if (cs_gateway_resolve(s, sess.gateway, &gw, &drv, &state, r))
 		goto out;
+	if (sess.state == RGM_DB_PENDING && !drv->report) {
+		/* an rgm configure is still programming the gateway */
+		cs_result_error(r, 409, "conflict", "session %s is pending", sess.id);
+		goto out;
+	}
 	cs_call_init(&sc, s, actor);
 	/* a gateway without the session has closed it already: same outcome */
 	if (drv->close(state, &sc.call, &gw, sess.id) &&
@@ -606,6 +643,98 @@ out:
 	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "close %s by %s: %u %s", req->session, actor,
 	       r->status, r->code ? r->msg : "closed");
 	cs_audit_request(s, actor, sess.gateway, cs_session_cmd("close", sess.id, 0), r, NULL);
+	rgm_db_session_release(&sess);
+}
+
+static int cs_session_request(const struct rgm_db_session *sess, const char *gw_addr,
+			      uint32_t lease, struct rgm_api_configure *req, uint16_t *ports,
+			      char *msg, size_t msglen);
+
+/* An appliance-mediated session: what the appliance's gateway granted, or
+ * its error. Active with those ports, or failed. */
+void cs_service_report(struct cs_service *s, const char *actor,
+		       const struct rgm_api_report *req, struct cs_result *r)
+{
+	struct rgm_db_session sess = { 0 };
+	struct rgm_api_configure creq;
+	const struct cs_driver *drv;
+	struct cs_configured out;
+	struct json_object *cmd, *a;
+	struct cs_svc_call sc;
+	struct cs_gateway gw = { 0 };
+	char msg[256], addr[INET_ADDRSTRLEN], *ports = NULL;
+	unsigned int i;
+	void *state;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	memset(&out, 0, sizeof(out));
+	inet_ntop(AF_INET, &req->gateway_addr, addr, sizeof(addr));
+	cmd = cs_session_cmd("report", req->session, 0);
+	cs_add(cmd, "gateway_addr", json_object_new_string(addr));
+	if (req->error_code[0]) {
+		cs_add(cmd, "error", json_object_new_string(req->error_code));
+	} else {
+		a = json_object_new_array();
+		for (i = 0; i < req->n_ports; i++)
+			json_object_array_add(a, json_object_new_int(req->ports[i]));
+		cs_add(cmd, "ports", a);
+	}
+	cs_lock(s);
+	ret = rgm_db_session_get(s->db, req->session, &sess, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		json_object_put(cmd);
+		cs_result_db(r, ret, "unknown-session", msg);
+		return;
+	}
+	if (cs_gateway_resolve(s, sess.gateway, &gw, &drv, &state, r))
+		goto out;
+	if (!drv->report) {
+		cs_result_error(r, 409, "conflict", "gateway %s (type %s) is programmed by the "
+				"configuration server, not by the appliance", gw.rec.id,
+				gw.rec.type);
+		goto out;
+	}
+	if (sess.state != RGM_DB_PENDING) {
+		cs_result_error(r, 409, "conflict", "session %s is %s, not pending", sess.id,
+				rgm_db_state_name(sess.state));
+		goto out;
+	}
+	if (cs_session_request(&sess, addr, sess.lease, &creq, NULL, msg, sizeof(msg))) {
+		cs_result_error(r, 500, "internal", "session %s: %s", sess.id, msg);
+		goto out;
+	}
+	cs_call_init(&sc, s, actor);
+	if (drv->report(state, &sc.call, &gw, sess.id, &creq, req, &out)) {
+		/* a report that is not ours to believe changes nothing */
+		if (sc.call.err.fail != CS_FAIL_FORBIDDEN)
+			cs_session_set(s, sess.id, RGM_DB_FAILED, NULL, 0, msg, sizeof(msg));
+		cs_result_call(r, &sc.call.err);
+		goto out;
+	}
+	ports = cs_ports_json(&out);
+	if (!ports || cs_session_set(s, sess.id, RGM_DB_ACTIVE, ports, 0, msg, sizeof(msg))) {
+		cs_result_error(r, 409, "conflict", "session %s: %s", sess.id,
+				ports ? msg : "out of memory");
+		goto out;
+	}
+	cs_lock(s);
+	if (rgm_db_gateway_set_addr(s->db, gw.rec.id, addr, msg, sizeof(msg)))
+		cs_log(CS_LOG_WARN, "gateway %s: cannot record address %s: %s", gw.rec.id, addr,
+		       msg);
+	rgm_db_session_release(&sess);
+	ret = rgm_db_session_get(s->db, req->session, &sess, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret)
+		cs_result_db(r, ret, "unknown-session", msg);
+	else
+		cs_result_ok(r, 200, cs_session_json(&sess, &out, addr));
+out:
+	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "report %s by %s: %u %s", req->session, actor,
+	       r->status, r->code ? r->msg : "active");
+	cs_audit_request(s, actor, sess.gateway[0] ? sess.gateway : NULL, cmd, r, NULL);
+	free(ports);
 	rgm_db_session_release(&sess);
 }
 
@@ -904,7 +1033,8 @@ static void cs_hook_epoch(void *priv, const char *gateway, const char *epoch)
 }
 
 /* The configure request a stored session came from, with lease seconds
- * and the gateway's last known address; its ports in ports[]. */
+ * and the gateway's last known address; its ports in ports[] (NULL: a
+ * pending session, which has none yet). */
 static int cs_session_request(const struct rgm_db_session *sess, const char *gw_addr,
 			      uint32_t lease, struct rgm_api_configure *req, uint16_t *ports,
 			      char *msg, size_t msglen)
@@ -919,10 +1049,10 @@ static int cs_session_request(const struct rgm_db_session *sess, const char *gw_
 
 	o = json_object_new_object();
 	a = json_object_new_array();
-	if (!streams || !json_object_is_type(streams, json_type_array) || !p ||
-	    !json_object_is_type(p, json_type_array) ||
-	    (n = json_object_array_length(streams)) != json_object_array_length(p) ||
-	    !n || n > RGM_API_STREAMS_MAX) {
+	if (!streams || !json_object_is_type(streams, json_type_array) ||
+	    (ports && (!p || !json_object_is_type(p, json_type_array) ||
+		       json_object_array_length(streams) != json_object_array_length(p))) ||
+	    !(n = json_object_array_length(streams)) || n > RGM_API_STREAMS_MAX) {
 		snprintf(msg, msglen, "its streams and ports do not match");
 		goto out;
 	}
@@ -931,13 +1061,14 @@ static int cs_session_request(const struct rgm_db_session *sess, const char *gw_
 	cs_add(o, "lease", json_object_new_int64(lease));
 	for (i = 0; i < n; i++) {
 		st = json_object_array_get_idx(streams, i);
-		v = json_object_array_get_idx(p, i);
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
-		    json_object_get_int(v) > 65535) {
+		v = ports ? json_object_array_get_idx(p, i) : NULL;
+		if (ports && (!json_object_is_type(v, json_type_int) ||
+			      json_object_get_int(v) < 1 || json_object_get_int(v) > 65535)) {
 			snprintf(msg, msglen, "ports[%zu] is not a port", i);
 			goto out;
 		}
-		ports[i] = json_object_get_int(v);
+		if (ports)
+			ports[i] = json_object_get_int(v);
 		/* the stored streams carry local_addr; the request has it once */
 		if (json_object_object_get_ex(st, "local_addr", &v)) {
 			if (!json_object_object_get_ex(o, "local_addr", NULL))
@@ -1146,6 +1277,7 @@ int cs_service_new(const struct cs_conf *c, struct cs_service **out, char *err, 
 		.connect_timeout_ms = c->connect_timeout * 1000,
 		.idle_timeout_ms = c->idle_timeout * 1000,
 		.callhome_listen = c->callhome_listen.v,
+		.grant_key = c->grant_key.v,
 		.priv = s,
 		.expired = cs_hook_expired,
 		.find_pin = cs_hook_find_pin,
@@ -1198,4 +1330,125 @@ void cs_service_free(struct cs_service *s)
 	pthread_mutex_destroy(&s->sweep_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+/* Operator views (the console, Documentation/confserver.rst "Operator
+ * console"): every session's state, the audit chain, removing a gateway. */
+
+#define CS_SESSIONS_LISTED	100	/* newest sessions GET /v1/sessions returns */
+#define CS_AUDIT_LISTED		50	/* newest entries GET /v1/audit returns */
+
+void cs_service_session_list(struct cs_service *s, struct cs_result *r)
+{
+	struct rgm_db_session *l = NULL;
+	struct rgm_db_gateway g;
+	struct json_object *a;
+	char msg[256];
+	size_t n = 0, i;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	cs_lock(s);
+	ret = rgm_db_session_list(s->db, NULL, &l, &n, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret) {
+		cs_result_db(r, ret, "not-found", msg);
+		return;
+	}
+	a = json_object_new_array();
+	/* newest first */
+	for (i = n; a && i-- > 0 && n - i <= CS_SESSIONS_LISTED;) {
+		memset(&g, 0, sizeof(g));
+		cs_lock(s);
+		if (rgm_db_gateway_get(s->db, l[i].gateway, &g, msg, sizeof(msg)))
+			g.global_addr[0] = '\0';
+		cs_unlock(s);
+		json_object_array_add(a, cs_session_json(&l[i], NULL, g.global_addr));
+	}
+	rgm_db_sessions_free(l, n);
+	cs_result_ok(r, 200, a);
+}
+
+static int cs_audit_entry_add(void *arg, const struct rgm_audit_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	cs_add(o, "seq", json_object_new_int64((int64_t)e->seq));
+	cs_add(o, "time", json_object_new_int64(e->time));
+	cs_add(o, "actor", json_object_new_string(e->actor ? e->actor : ""));
+	cs_add(o, "gateway", e->gateway ? json_object_new_string(e->gateway) : NULL);
+	/* stored as checked JSON texts: shown as they are */
+	cs_add(o, "command", json_tokener_parse(e->command ? e->command : "null"));
+	cs_add(o, "result", json_tokener_parse(e->result ? e->result : "null"));
+	cs_add(o, "hash", json_object_new_string(e->hash ? e->hash : ""));
+	return json_object_array_add(arg, o) ? -ENOMEM : 0;
+}
+
+void cs_service_audit(struct cs_service *s, struct cs_result *r)
+{
+	struct json_object *o, *v, *entries = json_object_new_array();
+	struct rgm_audit_report rep;
+	char msg[256], hex[RGM_AUDIT_HEX_LEN + 1] = "";
+	uint64_t seq = 0;
+	int vret, ret;
+
+	memset(r, 0, sizeof(*r));
+	cs_lock(s);
+	vret = rgm_audit_verify(s->db, &rep);
+	ret = vret && vret != -EBADMSG ? vret : 0;
+	if (!ret && rgm_audit_head(s->db, &seq, hex, msg, sizeof(msg)))
+		hex[0] = '\0';
+	if (!ret)
+		ret = rgm_audit_tail(s->db, CS_AUDIT_LISTED, cs_audit_entry_add, entries, msg,
+				     sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", rep.why);
+	cs_unlock(s);
+	if (ret) {
+		json_object_put(entries);
+		cs_result_db(r, ret, "not-found", msg);
+		return;
+	}
+	o = json_object_new_object();
+	v = json_object_new_object();
+	cs_add(v, "ok", json_object_new_boolean(!vret));
+	cs_add(v, "entries", json_object_new_int64((int64_t)rep.entries));
+	cs_add(v, "bad_seq", vret ? json_object_new_int64((int64_t)rep.bad_seq) : NULL);
+	cs_add(v, "why", vret ? json_object_new_string(rep.why) : NULL);
+	cs_add(o, "verify", v);
+	v = json_object_new_object();
+	cs_add(v, "seq", json_object_new_int64((int64_t)seq));
+	cs_add(v, "hash", hex[0] ? json_object_new_string(hex) : NULL);
+	cs_add(o, "head", v);
+	cs_add(o, "entries", entries);
+	cs_result_ok(r, 200, o);
+}
+
+void cs_service_gateway_del(struct cs_service *s, const char *actor, const char *id,
+			    struct cs_result *r)
+{
+	struct json_object *cmd;
+	char msg[256];
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!rgm_api_id_valid(id)) {
+		cs_result_error(r, 404, "unknown-gateway", "no gateway %.64s", id);
+		return;
+	}
+	cs_lock(s);
+	ret = rgm_db_gateway_del(s->db, id, msg, sizeof(msg));
+	cs_unlock(s);
+	if (ret)
+		cs_result_db(r, ret, "unknown-gateway", msg);
+	else
+		cs_result_ok(r, 200, json_object_new_object());
+	if (!ret)
+		cs_add(r->body, "deleted", json_object_new_string(id));
+	cs_log(r->code ? CS_LOG_WARN : CS_LOG_INFO, "delete gateway %s by %s: %u %s", id, actor,
+	       r->status, r->code ? r->msg : "ok");
+	cmd = json_object_new_object();
+	cs_add(cmd, "request", json_object_new_string("delete"));
+	cs_add(cmd, "gateway", json_object_new_string(id));
+	cs_audit_request(s, actor, id, cmd, r, NULL);
 }

@@ -96,6 +96,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!req.reg.gateway[0] == !req.reg.gateway_type[0])
 			abort();
 		break;
+	case RGM_API_REPORT:
+		check_str(req.report.session, sizeof(req.report.session),
+			  rgm_api_session_valid, false);
+		check_str(req.report.grant, sizeof(req.report.grant), rgm_api_grant_valid, false);
+		check_str(req.report.error_code, sizeof(req.report.error_code),
+			  rgm_api_code_valid, true);
+		/* ports or an error, never both, never neither */
+		if (!req.report.n_ports == !req.report.error_code[0] ||
+		    req.report.n_ports > RGM_API_STREAMS_MAX)
+			abort();
+		break;
 	default:
 		abort();
 	}

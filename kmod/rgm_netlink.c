@@ -800,14 +800,6 @@ err_free:
 /* Dump cursor: cb->args[0] is the next id to visit. */
 static int rgm_nl_map_dump_start(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
-
-	if (attrs[RGM_A_MAP_ID] || attrs[RGM_A_KEY]) {
-		NL_SET_ERR_MSG_ATTR(cb->extack,
-				    attrs[RGM_A_MAP_ID] ?: attrs[RGM_A_KEY],
-				    "a dump takes only RGM_A_OWNER");
-		return -EINVAL;
-	}
 	cb->args[0] = 1;
 	return 0;
 }
@@ -827,6 +819,17 @@ static int rgm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct rgm_mapping *m;
 	int id = cb->args[0];
 	void *hdr;
+
+	/*
+	 * Checked here, not in .start: genetlink gives .start no extack
+	 * (cb->extack is NULL there), the dump itself has one, sent back
+	 * with NLMSG_DONE's errno.
+	 */
+	if (attrs[RGM_A_MAP_ID] || attrs[RGM_A_KEY]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[RGM_A_MAP_ID] ?: attrs[RGM_A_KEY],
+				    "a dump takes only RGM_A_OWNER");
+		return -EINVAL;
+	}
 
 	mutex_lock(&rn->lock);
 	cb->seq = rn->gen;

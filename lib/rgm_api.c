@@ -31,6 +31,7 @@ static const char *const rgm_api_kind_names[__RGM_API_KIND_MAX] = {
 	[RGM_API_TEARDOWN]		= "teardown",
 	[RGM_API_GATEWAY_ENROLL]	= "gateway-enroll",
 	[RGM_API_APPLIANCE_REGISTER]	= "appliance-register",
+	[RGM_API_REPORT]		= "report",
 };
 
 static const char *const rgm_gw_mode_names[__RGM_GW_MODE_MAX] = {
@@ -90,6 +91,25 @@ static bool rgm_b64_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	       (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+bool rgm_api_grant_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > RGM_API_GRANT_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!rgm_b64_char(s[i]) && s[i] != '=' && s[i] != '.')
+			return false;
+	return true;
+}
+
+bool rgm_api_code_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= RGM_API_CODE_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz-") == n;
 }
 
 bool rgm_api_pin_valid(const char *s)
@@ -167,6 +187,7 @@ static const char *const rgm_api_fields[] = {
 	"appliance", "gateway_addr", "local_addr", "lease", "streams", "type",
 	"rtcp", "local_port", "server_addr", "server_port", "session", "id",
 	"mode", "endpoint", "pin", "global_addr", "gateway", "gateway_type",
+	"grant", "ports", "error", "code", "message",
 };
 #define RGM_API_FIELDS_N (sizeof(rgm_api_fields) / sizeof(rgm_api_fields[0]))
 _Static_assert(RGM_API_FIELDS_N <= 32, "the duplicate scan keeps a 32-bit mask per object");
@@ -392,6 +413,65 @@ static int rgm_api_parse_register(struct json_object *o, struct rgm_api_register
 	return 0;
 }
 
+/* {"session","grant","gateway_addr","global_addr"?,"ports":[...]} or, when
+ * the appliance could not program its gateway, "error":{"code","message"}
+ * instead of "ports". */
+static int rgm_api_parse_report(struct json_object *o, struct rgm_api_report *r,
+				struct rgm_api_error *err)
+{
+	static const char *const fields[] = {
+		"session", "grant", "gateway_addr", "global_addr", "ports", "error", NULL
+	};
+	static const char *const efields[] = { "code", "message", NULL };
+	struct json_object *ports, *e;
+	const char *msg;
+	char path[32];
+	uint32_t v;
+	size_t i, n;
+	int hp, he, ret;
+
+	if (rgm_json_check_fields(o, "", fields, err) ||
+	    rgm_api_get_session(o, r->session, err) < 0 ||
+	    rgm_json_get_checked(o, "grant", "grant", true, rgm_api_grant_valid,
+				 "a signed grant as the configuration server issued it",
+				 r->grant, sizeof(r->grant), err) < 0 ||
+	    rgm_json_get_addr(o, "gateway_addr", "gateway_addr", true, &r->gateway_addr, err) < 0)
+		return -1;
+	ret = rgm_json_get_addr(o, "global_addr", "global_addr", false, &r->global_addr, err);
+	if (ret < 0)
+		return -1;
+	r->has_global_addr = ret;
+	hp = rgm_json_get(o, "ports", "ports", false, json_type_array, "an array", &ports, err);
+	if (hp < 0)
+		return -1;
+	he = rgm_json_get(o, "error", "error", false, json_type_object, "an object", &e, err);
+	if (he < 0)
+		return -1;
+	if (hp == he)
+		return rgm_json_err(err, hp ? 422 : 400, "give exactly one of 'ports' and 'error'");
+	if (he) {
+		if (rgm_json_check_fields(e, "error.", efields, err) ||
+		    rgm_json_get_checked(e, "code", "error.code", true, rgm_api_code_valid,
+					 "1..32 of a-z and '-'", r->error_code,
+					 sizeof(r->error_code), err) < 0 ||
+		    rgm_json_get_string(e, "message", "error.message", true, &msg, err) < 0)
+			return -1;
+		snprintf(r->error_msg, sizeof(r->error_msg), "%s", msg);
+		return 0;
+	}
+	n = json_object_array_length(ports);
+	if (!n || n > RGM_API_STREAMS_MAX)
+		return rgm_json_err(err, 422, "'ports' must have 1..%d entries", RGM_API_STREAMS_MAX);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "ports[%zu]", i);
+		if (rgm_json_uint(json_object_array_get_idx(ports, i), path, 1, 65535, &v, err) < 0)
+			return -1;
+		r->ports[i] = v;
+	}
+	r->n_ports = n;
+	return 0;
+}
+
 int rgm_api_parse(enum rgm_api_kind kind, const char *body, size_t len,
 		  struct rgm_api_req *req, struct rgm_api_error *err)
 {
@@ -421,6 +501,9 @@ int rgm_api_parse(enum rgm_api_kind kind, const char *body, size_t len,
 		break;
 	case RGM_API_APPLIANCE_REGISTER:
 		ret = rgm_api_parse_register(o, &req->reg, err);
+		break;
+	case RGM_API_REPORT:
+		ret = rgm_api_parse_report(o, &req->report, err);
 		break;
 	default:
 		ret = rgm_json_err(err, 500, "unknown request kind %d", kind);

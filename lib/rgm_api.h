@@ -31,6 +31,8 @@
 #define RGM_API_STREAMS_MAX	32	/* as the gateway protocol's map */
 #define RGM_API_LEASE_MAX	(7U * 24 * 3600)	/* the kernel's RGM_LEASE_LIMIT */
 #define RGM_API_MSG_MAX		RGM_JSON_MSG_MAX
+#define RGM_API_GRANT_MAX	4096	/* bytes of a signed grant (base64 . base64) */
+#define RGM_API_CODE_MAX	32	/* an error code: "port-conflict" */
 
 enum rgm_api_kind {
 	RGM_API_CONFIGURE,
@@ -38,6 +40,7 @@ enum rgm_api_kind {
 	RGM_API_TEARDOWN,
 	RGM_API_GATEWAY_ENROLL,
 	RGM_API_APPLIANCE_REGISTER,
+	RGM_API_REPORT,
 	__RGM_API_KIND_MAX
 };
 
@@ -94,6 +97,24 @@ struct rgm_api_register {
 	struct in_addr gateway_addr;
 };
 
+/*
+ * What an appliance that programs its own gateway (UPnP IGD, PCP) reports,
+ * through the portal: the grant it was given, and either the global ports
+ * the gateway granted (one per stream, in request order) or the error the
+ * gateway gave (error_code non-empty).
+ */
+struct rgm_api_report {
+	char session[RGM_API_SESSION_MAX + 1];
+	char grant[RGM_API_GRANT_MAX + 1];
+	struct in_addr gateway_addr;	/* the gateway's global address as the portal saw it */
+	bool has_global_addr;
+	struct in_addr global_addr;	/* what the gateway said its address is */
+	uint16_t ports[RGM_API_STREAMS_MAX];
+	unsigned int n_ports;
+	char error_code[RGM_API_CODE_MAX + 1];
+	char error_msg[RGM_API_MSG_MAX];
+};
+
 struct rgm_api_req {
 	enum rgm_api_kind kind;
 	union {
@@ -102,6 +123,7 @@ struct rgm_api_req {
 		struct rgm_api_teardown teardown;
 		struct rgm_api_enroll enroll;
 		struct rgm_api_register reg;
+		struct rgm_api_report report;
 	};
 };
 
@@ -123,6 +145,10 @@ int rgm_gw_mode_parse(const char *s);
 bool rgm_api_id_valid(const char *s);
 /* 1..RGM_API_SESSION_MAX printable ASCII without blanks */
 bool rgm_api_session_valid(const char *s);
+/* 1..RGM_API_GRANT_MAX of base64 characters and '.' */
+bool rgm_api_grant_valid(const char *s);
+/* 1..RGM_API_CODE_MAX of a-z and '-' */
+bool rgm_api_code_valid(const char *s);
 /* "pin-sha256:" + 43 base64 characters + "=" (the shape; rgm_db decodes) */
 bool rgm_api_pin_valid(const char *s);
 /* host:port, [v6]:port; host a DNS name or address, port 1..65535 */

@@ -531,7 +531,7 @@ void rgm_nl_close(struct rgm_nl *nl)
 
 /* ---- mappings: encoding ---- */
 
-static int rgm_nl_put_mapping(struct nl_msg *msg, const struct rgm_mapping *m)
+static int rgm_nl_put_mapping(struct nl_msg *msg, const struct rgm_map *m)
 {
 	struct nlattr *nest = nla_nest_start(msg, RGM_A_MAPPING);
 
@@ -613,7 +613,7 @@ static struct in_addr rgm_get_addr(const struct nlattr *a)
 	return addr;
 }
 
-static int rgm_nl_parse_mapping(struct rgm_nl *nl, struct nlattr *attr, struct rgm_mapping *m)
+static int rgm_nl_parse_mapping(struct rgm_nl *nl, struct nlattr *attr, struct rgm_map *m)
 {
 	struct nlattr *tb[RGM_MAP_A_MAX + 1];
 
@@ -647,14 +647,14 @@ static int rgm_nl_parse_mapping(struct rgm_nl *nl, struct nlattr *attr, struct r
 
 struct rgm_add_ctx {
 	struct rgm_nl *nl;
-	struct rgm_mapping *maps;
+	struct rgm_map *maps;
 	unsigned int n, got;
 };
 
 static int rgm_add_parse(struct nlattr **tb, uint8_t cmd, void *arg)
 {
 	struct rgm_add_ctx *ctx = arg;
-	struct rgm_mapping m;
+	struct rgm_map m;
 	struct nlattr *a;
 	int rem, ret;
 
@@ -674,11 +674,11 @@ static int rgm_add_parse(struct nlattr **tb, uint8_t cmd, void *arg)
 	return 0;
 }
 
-int rgm_nl_map_add(struct rgm_nl *nl, struct rgm_mapping *maps, unsigned int n)
+int rgm_nl_map_add(struct rgm_nl *nl, struct rgm_map *maps, unsigned int n)
 {
 	struct rgm_add_ctx ctx = { .nl = nl, .maps = maps, .n = n };
 	struct rgm_req req = { .parse = rgm_add_parse, .arg = &ctx };
-	struct rgm_mapping *tmp;
+	struct rgm_map *tmp;
 	struct nlattr *nest;
 	struct nl_msg *msg;
 	unsigned int i;
@@ -780,7 +780,7 @@ int rgm_nl_map_renew(struct rgm_nl *nl, const struct rgm_sel *sel, uint32_t leas
 
 struct rgm_get_ctx {
 	struct rgm_nl *nl;
-	struct rgm_mapping *out;
+	struct rgm_map *out;
 	int got;
 };
 
@@ -797,9 +797,9 @@ static int rgm_get_parse(struct nlattr **tb, uint8_t cmd, void *arg)
 	return ret;
 }
 
-int rgm_nl_map_get(struct rgm_nl *nl, const struct rgm_sel *sel, struct rgm_mapping *out)
+int rgm_nl_map_get(struct rgm_nl *nl, const struct rgm_sel *sel, struct rgm_map *out)
 {
-	struct rgm_mapping m;
+	struct rgm_map m;
 	struct rgm_get_ctx ctx = { .nl = nl, .out = &m };
 	struct rgm_req req = { .parse = rgm_get_parse, .arg = &ctx };
 	struct nl_msg *msg;
@@ -835,7 +835,7 @@ struct rgm_dump_ctx {
 static int rgm_dump_parse(struct nlattr **tb, uint8_t cmd, void *arg)
 {
 	struct rgm_dump_ctx *ctx = arg;
-	struct rgm_mapping m;
+	struct rgm_map m;
 	int ret;
 
 	if (!tb[RGM_A_MAPPING])
@@ -1195,7 +1195,7 @@ static int rgm_event_valid_cb(struct nl_msg *msg, void *arg)
 	struct rgm_event_ctx *ctx = arg;
 	struct nlattr *tb[RGM_A_MAX + 1];
 	struct genlmsghdr *gnlh;
-	struct rgm_mapping m;
+	struct rgm_map m;
 	uint8_t reason = 0;
 
 	if (nlh->nlmsg_type != ctx->nl->family || !genlmsg_valid_hdr(nlh, 0))

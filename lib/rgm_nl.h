@@ -14,7 +14,7 @@
 #include <netinet/in.h>
 #include <linux/rgm.h>
 
-struct rgm_mapping {
+struct rgm_map {
 	uint32_t id;			/* assigned by the kernel */
 	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t stream;			/* enum rgm_stream, 0: the proto's plain type */
@@ -69,19 +69,19 @@ void rgm_nl_close(struct rgm_nl *nl);
 const char *rgm_nl_errmsg(const struct rgm_nl *nl);
 
 /* All or none; fills each mapping's id (and the kernel's view) on success. */
-int rgm_nl_map_add(struct rgm_nl *nl, struct rgm_mapping *maps, unsigned int n);
+int rgm_nl_map_add(struct rgm_nl *nl, struct rgm_map *maps, unsigned int n);
 int rgm_nl_map_del(struct rgm_nl *nl, const struct rgm_sel *sel, uint32_t *count);
 int rgm_nl_map_renew(struct rgm_nl *nl, const struct rgm_sel *sel, uint32_t lease,
 		     uint32_t *count);
 /* sel must be RGM_SEL_ID or RGM_SEL_KEY. */
-int rgm_nl_map_get(struct rgm_nl *nl, const struct rgm_sel *sel, struct rgm_mapping *out);
+int rgm_nl_map_get(struct rgm_nl *nl, const struct rgm_sel *sel, struct rgm_map *out);
 
 /* Calls cb once per mapping; a non-zero return from cb stops the dump and is
  * returned. owner may be NULL (all). A dump interrupted by a concurrent change
  * is restarted internally (a few times) so cb sees one consistent table;
  * cb may then be called again for the same mappings: callers that collect
  * must reset on rgm_nl_map_dump's restart callback (restart may be NULL). */
-typedef int (*rgm_map_cb)(const struct rgm_mapping *m, void *arg);
+typedef int (*rgm_map_cb)(const struct rgm_map *m, void *arg);
 int rgm_nl_map_dump(struct rgm_nl *nl, const uint64_t *owner, rgm_map_cb cb,
 		    void (*restart)(void *arg), void *arg);
 
@@ -98,7 +98,7 @@ int rgm_nl_stats_get(struct rgm_nl *nl, struct rgm_stats *st);
  * poll(); rgm_nl_events_recv() handles what is pending without blocking. */
 int rgm_nl_events_open(struct rgm_nl **out);
 int rgm_nl_events_fd(const struct rgm_nl *nl);
-typedef void (*rgm_event_cb)(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason,
+typedef void (*rgm_event_cb)(uint8_t cmd, const struct rgm_map *m, uint8_t reason,
 			     void *arg);
 int rgm_nl_events_recv(struct rgm_nl *nl, rgm_event_cb cb, void *arg);
 

@@ -264,7 +264,7 @@ static int rgm_keyword_err(char *err, size_t errlen, const char *word, int ret)
 	return rgm_parse_err(err, errlen, -EINVAL, "unknown keyword \"%s\"", word);
 }
 
-int rgm_parse_mapping(int argc, char **argv, struct rgm_mapping *m, char *err, size_t errlen)
+int rgm_parse_mapping(int argc, char **argv, struct rgm_map *m, char *err, size_t errlen)
 {
 	unsigned int seen = 0;
 	const char *kw, *val;

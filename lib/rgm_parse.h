@@ -54,7 +54,7 @@ int rgm_split_line(char *line, char **argv, int max);
  * "proto P [stream S] global A:P local A:P [server A[:P]] lease S
  *  [owner C]", keywords in any order, each once. Fills m (zeroed first).
  */
-int rgm_parse_mapping(int argc, char **argv, struct rgm_mapping *m, char *err, size_t errlen);
+int rgm_parse_mapping(int argc, char **argv, struct rgm_map *m, char *err, size_t errlen);
 
 /*
  * A selector "id ID" | "proto P global A:P" | "owner C" | "all" at the start

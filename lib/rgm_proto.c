@@ -690,7 +690,7 @@ static const char *rgm_proto_stream_name(uint8_t stream, uint8_t proto)
 	return proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
-struct json_object *rgm_proto_mapping_new(const struct rgm_mapping *m)
+struct json_object *rgm_proto_mapping_new(const struct rgm_map *m)
 {
 	struct json_object *o = json_object_new_object();
 	int fail;

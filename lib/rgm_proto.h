@@ -22,7 +22,7 @@
 #include <netinet/in.h>
 #include <json-c/json.h>
 
-#include "rgm_nl.h"	/* struct rgm_mapping only: no libnl symbol is used */
+#include "rgm_nl.h"	/* struct rgm_map only: no libnl symbol is used */
 
 #define RGM_PROTO_VERSION	1
 #define RGM_PROTO_DEPTH_MAX	8	/* JSON nesting; requests need 3 */
@@ -117,7 +117,7 @@ struct json_object *rgm_proto_reply_new(uint32_t id);	/* {"v":1,"id":..,"ok":tru
 struct json_object *rgm_proto_error_new(const struct rgm_proto_error *err);
 struct json_object *rgm_proto_event_new(const char *event);	/* {"v":1,"event":..} */
 struct json_object *rgm_proto_addr_new(struct in_addr a);
-struct json_object *rgm_proto_mapping_new(const struct rgm_mapping *m);
+struct json_object *rgm_proto_mapping_new(const struct rgm_map *m);
 /* Adds key = val to o, taking val; -1 (val freed) on failure. */
 int rgm_proto_add(struct json_object *o, const char *key, struct json_object *val);
 

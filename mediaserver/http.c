@@ -309,6 +309,8 @@ struct ms_http *ms_http_new(const struct sockaddr_in *listen, const struct ms_ca
 				NULL, handle, h,
 				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)listen,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				/* one address (a slowloris) cannot hold every slot */
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)32,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				MHD_OPTION_END);

@@ -6,28 +6,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ms.h"
-
-void ms_log(const char *level, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "rgm-mediaserver: %s: %s\n", level, line);
-}
+#include "rgm_notify.h"
+#include "rgm_version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rgm-mediaserver --addr IP --control IP:PORT --content DIR\n"
-		   "                       [--ports LO-HI] [--token-file FILE]\n");
+		   "                       [--ports LO-HI] [--token-file FILE]\n"
+		   "       rgm-mediaserver { --help | --version }\n");
 }
 
 static int parse_endpoint(const char *s, struct sockaddr_in *sa)
@@ -79,6 +70,7 @@ int main(int argc, char **argv)
 		{ "ports", required_argument, NULL, 'p' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *addr = NULL, *control = NULL, *content = NULL, *token_file = NULL;
@@ -92,7 +84,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int c, sig;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'c': control = optarg; break;
@@ -109,6 +101,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			rgm_version_print("rgm-mediaserver");
 			return 0;
 		default:
 			usage(stderr);
@@ -157,6 +152,7 @@ int main(int argc, char **argv)
 	ms_log("info", "%u titles from %s, control on %s, RTP from %s ports %u-%u%s",
 	       cat.n_titles, content, control, addr, cfg.port_lo, cfg.port_hi,
 	       token ? ", bearer token required" : "");
+	rgm_notify("READY=1");
 	sigwait(&set, &sig);
 	ms_log("info", "signal %d, stopping", sig);
 	ms_http_free(http);

@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <microhttpd.h>
 
 #include "portal.h"
+#include "rgm_asset.h"
+
+extern const struct rgm_asset portal_assets[];
 
 #define PORTAL_HTTP_TIMEOUT_S	30	/* an idle client connection */
 /* A body sent without Content-Length that outgrows the limit is read (and
@@ -39,16 +43,44 @@ static __thread unsigned int portal_http_status;
 static const char *const portal_http_sec_headers[][2] = {
 	{ "X-Content-Type-Options", "nosniff" },
 	{ "Cache-Control", "no-store" },
-	{ "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
+	/* the pages' own script and style sheet, nothing else from anywhere */
+	{ "Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "
+				     "connect-src 'self'; img-src 'self'; form-action 'self'; "
+				     "base-uri 'none'; frame-ancestors 'none'" },
 	{ "Referrer-Policy", "no-referrer" },
 };
+
+/* The cookie the reply sets: a browser's token, when it just paired. */
+static __thread char portal_http_set_cookie[PORTAL_TOKEN_LEN + 1];
+
+static enum MHD_Result portal_http_queue(struct MHD_Connection *conn, unsigned int status,
+					 const char *type, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+	char cookie[128];
+	unsigned int i;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (portal_http_set_cookie[0]) {
+		/* HttpOnly: no script reads it; Strict: no other site sends it */
+		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=604800; HttpOnly; "
+			 "SameSite=Strict", PORTAL_COOKIE, portal_http_set_cookie);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+		portal_http_set_cookie[0] = '\0';
+	}
+	for (i = 0; i < sizeof(portal_http_sec_headers) / sizeof(portal_http_sec_headers[0]); i++)
+		MHD_add_response_header(r, portal_http_sec_headers[i][0],
+					portal_http_sec_headers[i][1]);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	portal_http_status = status;
+	return ret;
+}
 
 static enum MHD_Result portal_http_send(struct MHD_Connection *conn, unsigned int status,
 					const char *type, char *body)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
-	unsigned int i;
 
 	if (!body)
 		return MHD_NO;	/* out of memory: drop the connection */
@@ -57,14 +89,23 @@ static enum MHD_Result portal_http_send(struct MHD_Connection *conn, unsigned in
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	for (i = 0; i < sizeof(portal_http_sec_headers) / sizeof(portal_http_sec_headers[0]); i++)
-		MHD_add_response_header(r, portal_http_sec_headers[i][0],
-					portal_http_sec_headers[i][1]);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	portal_http_status = status;
-	return ret;
+	return portal_http_queue(conn, status, type, r);
+}
+
+/* A file of portal/web/, built in (scripts/mkassets.sh). */
+static enum MHD_Result portal_http_asset(struct MHD_Connection *conn, const char *url)
+{
+	const struct rgm_asset *a = rgm_asset_find(portal_assets, url);
+	struct MHD_Response *r;
+
+	if (!a)
+		return portal_http_send(conn, 404, "application/json",
+					strdup("{\"error\":{\"status\":404,\"code\":\"not-found\","
+					       "\"message\":\"no such file\"}}"));
+	r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	return portal_http_queue(conn, 200, a->type, r);
 }
 
 static enum MHD_Result portal_http_json(struct MHD_Connection *conn, unsigned int status,
@@ -149,14 +190,21 @@ static enum MHD_Result portal_http_titles(struct portal *p, struct MHD_Connectio
 	return ret;
 }
 
-static enum MHD_Result portal_http_page(struct portal *p, struct MHD_Connection *conn,
-					const char *title_id)
+static const char *portal_http_cookie(struct MHD_Connection *conn)
 {
+	return MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE);
+}
+
+static enum MHD_Result portal_http_page(struct portal *p, struct MHD_Connection *conn,
+					const char *title_id, struct in_addr src)
+{
+	struct portal_viewer_app apps[PORTAL_BROWSER_APPS_MAX];
 	struct json_object *catalog, *t = NULL;
 	struct portal_error e;
 	enum MHD_Result ret;
 	unsigned int status = 200;
 	char *page;
+	int n;
 
 	if (title_id && !rgm_api_id_valid(title_id))
 		return portal_http_send(conn, 404, "text/html; charset=utf-8",
@@ -169,27 +217,68 @@ static enum MHD_Result portal_http_page(struct portal *p, struct MHD_Connection 
 		if (!t)
 			status = 404;
 	}
+	n = portal_viewer_apps(p, src, portal_http_cookie(conn), apps, PORTAL_BROWSER_APPS_MAX);
 	if (status == 404)
 		page = portal_page_error(404, "There is no such title.");
 	else
-		page = t ? portal_page_title(t) : portal_page_index(catalog);
+		page = t ? portal_page_title(t, apps, n) : portal_page_index(catalog, apps, n);
 	ret = portal_http_send(conn, status, "text/html; charset=utf-8", page);
 	json_object_put(catalog);
 	return ret;
+}
+
+/*
+ * The routes a browser calls with its cookie: not from another site. The
+ * cookie is SameSite=Strict already; a JSON body (which another site can
+ * only send after a CORS preflight we never answer) and, when the browser
+ * says where the request comes from, this host, are asked for as well.
+ */
+static bool portal_http_same_site(struct MHD_Connection *conn, struct portal_error *e)
+{
+	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	const char *rest;
+
+	if (!type || strncasecmp(type, "application/json", 16)) {
+		portal_error_set(e, 415, "unsupported-media-type",
+				 "send the body as application/json");
+		return false;
+	}
+	if (site && strcmp(site, "same-origin") && strcmp(site, "none")) {
+		portal_error_set(e, 403, "cross-site", "a request from another site (%.20s)", site);
+		return false;
+	}
+	if (origin) {
+		rest = !strncmp(origin, "http://", 7) ? origin + 7 :
+		       !strncmp(origin, "https://", 8) ? origin + 8 : NULL;
+		if (!rest || !host || strcmp(rest, host)) {
+			portal_error_set(e, 403, "cross-site", "a request from another origin");
+			return false;
+		}
+	}
+	return true;
 }
 
 static enum MHD_Result portal_http_post(struct portal *p, struct MHD_Connection *conn,
 					enum rgm_portal_kind kind, struct in_addr src,
 					const struct portal_http_req *r)
 {
+	const char *cookie = portal_http_cookie(conn);
 	struct json_object *reply = NULL;
+	char token[PORTAL_TOKEN_LEN + 1];
 	struct rgm_portal_req req;
 	struct rgm_json_error je;
 	struct portal_error e;
 	enum MHD_Result ret;
-	unsigned int status;
+	unsigned int status = 200;
 	int err;
 
+	if ((kind == RGM_PORTAL_PAIR || kind == RGM_PORTAL_PLAY || kind == RGM_PORTAL_PLAY_STOP) &&
+	    !portal_http_same_site(conn, &e))
+		return portal_http_error(conn, &e);
 	if (rgm_portal_parse(kind, r->body ? r->body : "", r->len, &req, &je)) {
 		portal_error_from_json(&e, &je);
 		return portal_http_error(conn, &e);
@@ -197,20 +286,57 @@ static enum MHD_Result portal_http_post(struct portal *p, struct MHD_Connection 
 	switch (kind) {
 	case RGM_PORTAL_REGISTER:
 		err = portal_register(p, src, &req.reg, &reply, &e);
-		status = 200;
 		break;
 	case RGM_PORTAL_WATCH:
 		err = portal_watch(p, src, &req.watch, &reply, &e);
+		/* 202: the appliance programs its gateway, then reports */
+		status = reply && json_object_object_get_ex(reply, "appliance_instructions",
+							    NULL) ? 202 : 201;
+		break;
+	case RGM_PORTAL_REPORT:
+		err = portal_report(p, src, &req.report, &reply, &e);
+		status = 200;
+		break;
+	case RGM_PORTAL_ANNOUNCE:
+		err = portal_announce(p, src, &req.announce, &reply, &e);
+		break;
+	case RGM_PORTAL_NEXT:
+		err = portal_next(p, src, &req.next, &reply, &e);
+		break;
+	case RGM_PORTAL_PAIR:
+		err = portal_pair(p, src, cookie, &req.pair, &reply, token, &e);
+		if (!err)
+			snprintf(portal_http_set_cookie, sizeof(portal_http_set_cookie), "%s",
+				 token);
+		break;
+	case RGM_PORTAL_PLAY:
+		err = portal_play(p, src, cookie, &req.play, &reply, &e);
 		status = 201;
+		break;
+	case RGM_PORTAL_PLAY_STOP:
+		err = portal_play_stop(p, src, cookie, &req.play_stop, &reply, &e);
 		break;
 	default:
 		err = portal_stop(p, src, &req.stop, &reply, &e);
-		status = 200;
 		break;
 	}
 	if (err)
 		return portal_http_error(conn, &e);
 	ret = portal_http_json(conn, status, reply);
+	json_object_put(reply);
+	return ret;
+}
+
+static enum MHD_Result portal_http_play_get(struct portal *p, struct MHD_Connection *conn,
+					    const char *id)
+{
+	struct json_object *reply;
+	struct portal_error e;
+	enum MHD_Result ret;
+
+	if (portal_play_get(p, portal_http_cookie(conn), id, &reply, &e))
+		return portal_http_error(conn, &e);
+	ret = portal_http_json(conn, 200, reply);
 	json_object_put(reply);
 	return ret;
 }
@@ -223,6 +349,12 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 		{ "/v1/register", RGM_PORTAL_REGISTER },
 		{ "/v1/watch", RGM_PORTAL_WATCH },
 		{ "/v1/stop", RGM_PORTAL_STOP },
+		{ "/v1/report", RGM_PORTAL_REPORT },
+		{ "/v1/announce", RGM_PORTAL_ANNOUNCE },
+		{ "/v1/next", RGM_PORTAL_NEXT },
+		{ "/v1/pair", RGM_PORTAL_PAIR },
+		{ "/v1/play", RGM_PORTAL_PLAY },
+		{ "/v1/play/stop", RGM_PORTAL_PLAY_STOP },
 	};
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	bool post = !strcmp(method, "POST");
@@ -243,7 +375,8 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 		return portal_http_post(p, conn, posts[i].kind, src, r);
 	}
 	if (!strcmp(url, "/") || !strcmp(url, "/v1/titles") || !strcmp(url, "/v1/health") ||
-	    !strncmp(url, "/titles/", 8)) {
+	    !strncmp(url, "/titles/", 8) || !strncmp(url, "/v1/plays/", 10) ||
+	    !strncmp(url, "/static/", 8)) {
 		if (!get)
 			return portal_http_fail(conn, 405, "method-not-allowed", "use GET");
 		if (!strcmp(url, "/v1/health"))
@@ -251,7 +384,11 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 						strdup("{\"ok\":true}"));
 		if (!strcmp(url, "/v1/titles"))
 			return portal_http_titles(p, conn);
-		return portal_http_page(p, conn, url[1] ? url + 8 : NULL);
+		if (!strncmp(url, "/v1/plays/", 10))
+			return portal_http_play_get(p, conn, url + 10);
+		if (!strncmp(url, "/static/", 8))
+			return portal_http_asset(conn, url);
+		return portal_http_page(p, conn, url[1] ? url + 8 : NULL, src);
 	}
 	return portal_http_fail(conn, 404, "not-found", "no such route");
 }
@@ -353,6 +490,9 @@ struct portal_http *portal_http_new(struct portal *p, const struct sockaddr_in *
 				  MHD_OPTION_EXTERNAL_LOGGER, portal_http_logger, h,
 				  MHD_OPTION_SOCK_ADDR, listen,
 				  MHD_OPTION_CONNECTION_LIMIT, max_connections,
+				  /* one address (a slowloris) cannot hold every slot */
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  max_connections > 1 ? max_connections / 2 : 1u,
 				  MHD_OPTION_CONNECTION_TIMEOUT,
 				  (unsigned int)PORTAL_HTTP_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_COMPLETED, portal_http_completed, h,

@@ -7,7 +7,7 @@
  *
  *   rgm-portal --listen ADDR:PORT --confserver URL [--confserver-ca FILE]
  *              --token-file FILE --mediaserver URL [--media-token-file FILE]
- *              [--lease-margin S] [--max-connections N] [-d]
+ *              [--lease-margin S] [--max-connections N] [--appliance-timeout S] [-d]
  *
  * Runs in the foreground and logs to stderr; SIGTERM or SIGINT stops it
  * (in-flight requests finish: each upstream call is bounded).
@@ -22,9 +22,12 @@
 #include <curl/curl.h>
 
 #include "portal.h"
+#include "rgm_notify.h"
+#include "rgm_version.h"
 
 #define PORTAL_DEFAULT_LEASE_MARGIN	10
 #define PORTAL_DEFAULT_MAX_CONNS	64
+#define PORTAL_DEFAULT_ONLINE_S		30
 #define PORTAL_MAX_CONNS_LIMIT		1024
 
 static void usage(FILE *f)
@@ -32,7 +35,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: rgm-portal --listen ADDR:PORT --confserver URL [--confserver-ca FILE]\n"
 		"                  --token-file FILE --mediaserver URL [--media-token-file FILE]\n"
-		"                  [--lease-margin S] [--max-connections N] [-d]\n"
+		"                  [--lease-margin S] [--max-connections N]\n"
+		"                  [--appliance-timeout S] [-d]\n"
+		"       rgm-portal { --help | --version }\n"
+		"\n"
 		"  --listen ADDR:PORT        IPv4 address and port to serve appliances on\n"
 		"  --confserver URL          https://HOST:PORT of the configuration server\n"
 		"                            (http:// to a loopback address only)\n"
@@ -42,8 +48,12 @@ static void usage(FILE *f)
 		"  --media-token-file FILE   bearer token for the media server\n"
 		"  --lease-margin S          seconds added to a title's duration (default %d)\n"
 		"  --max-connections N       concurrent client connections (default %d)\n"
-		"  -d, --debug               log debug messages too\n",
-		PORTAL_DEFAULT_LEASE_MARGIN, PORTAL_DEFAULT_MAX_CONNS);
+		"  --appliance-timeout S     an appliance that has not asked for work this long\n"
+		"                            is offline (default %d)\n"
+		"  -d, --debug               log debug messages too\n"
+		"  -h, --help                print this help\n"
+		"  -V, --version             print the version\n",
+		PORTAL_DEFAULT_LEASE_MARGIN, PORTAL_DEFAULT_MAX_CONNS, PORTAL_DEFAULT_ONLINE_S);
 }
 
 static int portal_parse_uint(const char *s, unsigned long min, unsigned long max,
@@ -87,7 +97,7 @@ bool portal_debug;
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONF, O_CONF_CA, O_TOKEN, O_MEDIA, O_MEDIA_TOKEN, O_MARGIN,
-	       O_MAXCONN };
+	       O_MAXCONN, O_ONLINE };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "confserver", required_argument, NULL, O_CONF },
@@ -97,13 +107,16 @@ int main(int argc, char **argv)
 		{ "media-token-file", required_argument, NULL, O_MEDIA_TOKEN },
 		{ "lease-margin", required_argument, NULL, O_MARGIN },
 		{ "max-connections", required_argument, NULL, O_MAXCONN },
+		{ "appliance-timeout", required_argument, NULL, O_ONLINE },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *conf = NULL, *conf_ca = NULL, *token = NULL;
 	const char *media = NULL, *media_token = NULL;
 	unsigned int margin = PORTAL_DEFAULT_LEASE_MARGIN, max_conns = PORTAL_DEFAULT_MAX_CONNS;
+	unsigned int online_s = PORTAL_DEFAULT_ONLINE_S;
 	struct portal p = { 0 };
 	struct portal_http *h;
 	struct sockaddr_in sin;
@@ -112,7 +125,7 @@ int main(int argc, char **argv)
 	int opt, sig, ret = 1;
 
 	rgm_log_setup("rgm-portal");
-	while ((opt = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "dhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case O_LISTEN: listen = optarg; break;
 		case O_CONF: conf = optarg; break;
@@ -133,11 +146,20 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_ONLINE:
+			if (portal_parse_uint(optarg, 1, 3600, &online_s)) {
+				portal_err("--appliance-timeout: 1..3600 seconds, not '%s'", optarg);
+				return 2;
+			}
+			break;
 		case 'd':
 			portal_debug = true;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			rgm_version_print("rgm-portal");
 			return 0;
 		default:
 			usage(stderr);
@@ -187,19 +209,29 @@ int main(int argc, char **argv)
 		ret = 1;
 		goto out_media;
 	}
+	if (portal_viewer_setup(&p.viewer)) {
+		portal_err("viewer: cannot set up its lock");
+		ret = 1;
+		goto out_sessions;
+	}
+	p.viewer.online_ms = online_s * 1000ULL;
 	ret = 1;
 	h = portal_http_new(&p, &sin, max_conns);
 	if (!h) {
 		portal_err("cannot serve on %s", listen);
-		goto out_sessions;
+		goto out_viewer;
 	}
 	portal_info("serving on %s; configuration server %s, media server %s", listen,
 		    p.conf.base, p.media.base);
+	rgm_notify("READY=1");
 
 	if (sigwait(&set, &sig) == 0)
 		portal_info("%s: stopping", strsignal(sig));
+	portal_viewer_stop(&p);		/* appliances waiting in next are answered */
 	portal_http_free(h);
 	ret = 0;
+out_viewer:
+	portal_viewer_teardown(&p.viewer);
 out_sessions:
 	portal_sessions_teardown(&p.sessions);
 out_media:

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The portal's HTML pages: the title list (GET /) and one page per title
- * (GET /titles/ID) saying what an appliance sends to watch it. Every string
- * that comes from elsewhere (the media server's catalog) goes through
- * portal_page_esc(): a title named "<script>" shows as text. The replies
- * carry a Content-Security-Policy that allows no script at all (http.c).
+ * (GET /titles/ID) saying what an appliance sends to watch it, and on both
+ * the viewer's controls: pair this browser with an appliance, play a title
+ * on one (portal/web/viewer.js does the requests and shows the progress).
+ * Every string that comes from elsewhere (the media server's catalog) goes
+ * through portal_page_esc(): a title named "<script>" shows as text. The
+ * replies carry a Content-Security-Policy that allows only the portal's
+ * own script and style sheet, no inline script or style (http.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +47,12 @@ static FILE *portal_page_open(char **buf, size_t *len, const char *title)
 
 	if (!f)
 		return NULL;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
 	portal_page_esc(f, title);
-	fputs("</title>\n</head>\n<body>\n", f);
+	fputs("</title>\n<link rel=\"stylesheet\" href=\"/static/viewer.css\">\n"
+	      "<script src=\"/static/viewer.js\" defer></script>\n</head>\n<body>\n"
+	      "<header><a href=\"/\" class=\"brand\">rgm portal</a></header>\n<main>\n", f);
 	return f;
 }
 
@@ -55,7 +61,7 @@ static char *portal_page_close(FILE *f, char **buf)
 {
 	bool bad;
 
-	fputs("</body>\n</html>\n", f);
+	fputs("</main>\n</body>\n</html>\n", f);
 	bad = ferror(f);
 	if (fclose(f) || bad) {
 		free(*buf);
@@ -79,7 +85,77 @@ static size_t portal_page_n_streams(struct json_object *t)
 	return json_object_object_get_ex(t, "streams", &a) ? json_object_array_length(a) : 0;
 }
 
-char *portal_page_index(struct json_object *catalog)
+/* The browser's appliances and the pairing form. */
+static void portal_page_apps(FILE *f, const struct portal_viewer_app *apps, unsigned int n)
+{
+	unsigned int i;
+
+	fputs("<section id=\"appliances\" aria-labelledby=\"apps-h\">\n"
+	      "<h2 id=\"apps-h\">Your appliances</h2>\n", f);
+	if (!n)
+		fputs("<p>No appliance is paired with this browser yet. Your appliance shows a "
+		      "six-digit code when it is waiting for a title: enter it here.</p>\n", f);
+	else
+		fputs("<ul class=\"apps\">\n", f);
+	for (i = 0; i < n; i++) {
+		fputs("<li>", f);
+		portal_page_esc(f, apps[i].id);
+		fprintf(f, " <span class=\"%s\">%s</span></li>\n", apps[i].online ? "on" : "off",
+			apps[i].online ? "online" : "offline");
+	}
+	if (n)
+		fputs("</ul>\n", f);
+	fputs("<form id=\"pair\" action=\"/v1/pair\" method=\"post\">\n"
+	      "<label for=\"code\">Pairing code shown on your appliance</label>\n"
+	      "<input id=\"code\" name=\"code\" inputmode=\"numeric\" pattern=\"[0-9]{6}\" "
+	      "maxlength=\"6\" autocomplete=\"off\" required>\n"
+	      "<button type=\"submit\">Pair</button>\n</form>\n</section>\n"
+	      "<div id=\"status\" role=\"status\" aria-live=\"polite\"></div>\n", f);
+}
+
+/* One "Play on X" button per appliance of this browser. */
+static void portal_page_play(FILE *f, const char *id, const struct portal_viewer_app *apps,
+			     unsigned int n)
+{
+	unsigned int i;
+
+	if (!n)
+		return;
+	fputs("<p class=\"actions\">", f);
+	for (i = 0; i < n; i++) {
+		fputs("<button type=\"button\" class=\"play\" data-title=\"", f);
+		portal_page_esc(f, id);
+		fputs("\" data-appliance=\"", f);
+		portal_page_esc(f, apps[i].id);
+		/* the title's heading describes the button */
+		fputs("\" aria-describedby=\"t-", f);
+		portal_page_esc(f, id);
+		fputs("\"", f);
+		if (!apps[i].online)
+			fputs(" disabled", f);
+		fputs(">Play on ", f);
+		portal_page_esc(f, apps[i].id);
+		fputs(apps[i].online ? "" : " (offline)", f);
+		fputs("</button> ", f);
+	}
+	fputs("</p>\n", f);
+}
+
+/* "video (MP2T/33), audio": the kinds of a title's streams */
+static void portal_page_kinds(FILE *f, struct json_object *t)
+{
+	struct json_object *streams;
+	size_t i, n = portal_page_n_streams(t);
+
+	json_object_object_get_ex(t, "streams", &streams);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ", " : ": ", f);
+		portal_page_esc(f, portal_page_field(json_object_array_get_idx(streams, i), "kind"));
+	}
+}
+
+char *portal_page_index(struct json_object *catalog, const struct portal_viewer_app *apps,
+			unsigned int n_apps)
 {
 	struct json_object *titles, *t;
 	char *buf = NULL;
@@ -90,23 +166,34 @@ char *portal_page_index(struct json_object *catalog)
 	if (!f)
 		return NULL;
 	fputs("<h1>Titles</h1>\n", f);
+	portal_page_apps(f, apps, n_apps);
+	fputs("<h2>Catalog</h2>\n", f);
 	if (json_object_object_get_ex(catalog, "titles", &titles))
 		n = json_object_array_length(titles);
 	if (!n)
 		fputs("<p>The media server offers no title.</p>\n", f);
 	else
-		fputs("<ul>\n", f);
+		fputs("<ul class=\"titles\">\n", f);
 	for (i = 0; i < n; i++) {
+		const char *id, *name;
+
 		t = json_object_array_get_idx(titles, i);
-		fputs("<li><a href=\"/titles/", f);
-		portal_page_esc(f, portal_page_field(t, "id"));
+		id = portal_page_field(t, "id");
+		name = *portal_page_field(t, "name") ? portal_page_field(t, "name") : id;
+		fputs("<li class=\"title\"><h3 id=\"t-", f);
+		portal_page_esc(f, id);
+		fputs("\"><a href=\"/titles/", f);
+		portal_page_esc(f, id);
 		fputs("\">", f);
-		portal_page_esc(f, *portal_page_field(t, "name") ? portal_page_field(t, "name") :
-			       portal_page_field(t, "id"));
-		fputs("</a> (", f);
+		portal_page_esc(f, name);
+		fputs("</a></h3>\n<p>", f);
 		portal_page_duration(f, t);
-		fprintf(f, ", %zu stream%s)</li>\n", portal_page_n_streams(t),
+		fprintf(f, ", %zu stream%s", portal_page_n_streams(t),
 			portal_page_n_streams(t) == 1 ? "" : "s");
+		portal_page_kinds(f, t);
+		fputs("</p>\n", f);
+		portal_page_play(f, id, apps, n_apps);
+		fputs("</li>\n", f);
 	}
 	if (n)
 		fputs("</ul>\n", f);
@@ -115,7 +202,8 @@ char *portal_page_index(struct json_object *catalog)
 	return portal_page_close(f, &buf);
 }
 
-char *portal_page_title(struct json_object *t)
+char *portal_page_title(struct json_object *t, const struct portal_viewer_app *apps,
+			unsigned int n_apps)
 {
 	struct json_object *streams, *s;
 	const char *id = portal_page_field(t, "id");
@@ -127,13 +215,18 @@ char *portal_page_title(struct json_object *t)
 	f = portal_page_open(&buf, &len, *name ? name : id);
 	if (!f)
 		return NULL;
-	fputs("<h1>", f);
+	fputs("<h1 id=\"t-", f);
+	portal_page_esc(f, id);
+	fputs("\">", f);
 	portal_page_esc(f, *name ? name : id);
 	fputs("</h1>\n<p>Title <code>", f);
 	portal_page_esc(f, id);
 	fputs("</code>, ", f);
 	portal_page_duration(f, t);
-	fputs(".</p>\n<table>\n<tr><th>stream</th><th>kind</th><th>payload type</th>"
+	fputs(".</p>\n", f);
+	portal_page_play(f, id, apps, n_apps);
+	portal_page_apps(f, apps, n_apps);
+	fputs("<h2>Streams</h2>\n<div class=\"scroll\"><table>\n<tr><th>stream</th><th>kind</th><th>payload type</th>"
 	      "<th>RTP packets</th><th>bytes</th><th>SHA-256</th></tr>\n", f);
 	n = portal_page_n_streams(t);
 	json_object_object_get_ex(t, "streams", &streams);
@@ -151,7 +244,7 @@ char *portal_page_title(struct json_object *t)
 		}
 		fputs("</tr>\n", f);
 	}
-	fputs("</table>\n<h2>Watching it</h2>\n", f);
+	fputs("</table></div>\n<h2>Watching it without a browser</h2>\n", f);
 	fprintf(f, "<p>Give one even local UDP port per stream (%zu here): RTP arrives on it, "
 		"RTCP on the next one. The portal answers with the session, the gateway's "
 		"global ports and what each stream must add up to.</p>\n", n);

@@ -97,6 +97,9 @@ struct portal_session {
 	char appliance[RGM_API_ID_MAX + 1];
 	struct in_addr src;		/* where the watch came from */
 	uint64_t expires_ms;		/* monotonic: the lease's end */
+	/* appliance-mediated: the media waits for the appliance's report */
+	bool pending;
+	unsigned int n_streams;
 };
 
 struct portal_sessions {
@@ -125,6 +128,46 @@ int portal_sessions_take(struct portal_sessions *s, const char *id, struct in_ad
 /* POST /v1/streams/ID/stop at the media server; 0 or -1 with e. */
 int portal_media_stop(const struct portal_up *media, const char *stream, struct portal_error *e);
 
+/* ------------------------------------------------------------ viewer.c */
+
+#define PORTAL_APPLIANCES_MAX	1024	/* announced appliances */
+#define PORTAL_BROWSERS_MAX	4096	/* paired browsers */
+#define PORTAL_PLAYS_MAX	4096	/* plays kept (an ended one makes room) */
+#define PORTAL_BROWSER_APPS_MAX	8	/* appliances one browser is paired with */
+#define PORTAL_TOKEN_LEN	32	/* hex digits of a browser's cookie */
+#define PORTAL_PLAY_ID_LEN	34	/* "p-" and 32 hex digits */
+#define PORTAL_FAILS_SLOTS	64	/* addresses whose wrong codes are counted */
+#define PORTAL_COOKIE		"rgm_viewer"
+
+struct portal_appliance;
+struct portal_browser;
+struct portal_play;
+
+struct portal_pair_fails {
+	struct in_addr src;
+	unsigned int count;
+	uint64_t since_ms;
+};
+
+/* The appliances, browsers and plays of the viewer flow (viewer.c). */
+struct portal_viewer {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* a play for an appliance, or stop */
+	struct portal_appliance *apps;
+	struct portal_browser *browsers;
+	struct portal_play *plays;
+	unsigned int n_apps, n_browsers, n_plays;
+	struct portal_pair_fails fails[PORTAL_FAILS_SLOTS];
+	uint64_t online_ms;		/* an appliance silent this long is offline */
+	bool stop;
+};
+
+/* An appliance a browser may play on, for its page. */
+struct portal_viewer_app {
+	char id[RGM_API_ID_MAX + 1];
+	bool online;
+};
+
 /* ------------------------------------------------------------ watch.c */
 
 struct portal {
@@ -132,6 +175,7 @@ struct portal {
 	struct portal_up media;		/* the media server */
 	unsigned int lease_margin;	/* s added to a title's duration */
 	struct portal_sessions sessions;
+	struct portal_viewer viewer;
 };
 
 /* src: the address the request came from (the gateway's global address).
@@ -142,6 +186,38 @@ int portal_watch(struct portal *p, struct in_addr src, const struct rgm_portal_w
 		 struct json_object **reply, struct portal_error *e);
 int portal_stop(struct portal *p, struct in_addr src, const struct rgm_portal_stop *s,
 		struct json_object **reply, struct portal_error *e);
+/* The ports an appliance's own gateway granted (appliance-mediated
+ * types), or its error: the media starts, or everything is undone. */
+int portal_report(struct portal *p, struct in_addr src, const struct rgm_portal_report *r,
+		  struct json_object **reply, struct portal_error *e);
+
+/* viewer.c: cookie is the browser's token from its cookie (NULL: none). */
+int portal_viewer_setup(struct portal_viewer *v);
+void portal_viewer_teardown(struct portal_viewer *v);
+/* Wakes the appliances waiting in next: the portal is stopping. */
+void portal_viewer_stop(struct portal *p);
+int portal_announce(struct portal *p, struct in_addr src, const struct rgm_portal_watch *w,
+		    struct json_object **reply, struct portal_error *e);
+int portal_next(struct portal *p, struct in_addr src, const struct rgm_portal_next *n,
+		struct json_object **reply, struct portal_error *e);
+/* token_out (PORTAL_TOKEN_LEN + 1): the cookie to set. */
+int portal_pair(struct portal *p, struct in_addr src, const char *cookie,
+		const struct rgm_portal_pair *req, struct json_object **reply, char *token_out,
+		struct portal_error *e);
+/* The appliances the browser is paired with behind src; their count. */
+int portal_viewer_apps(struct portal *p, struct in_addr src, const char *cookie,
+		       struct portal_viewer_app *out, unsigned int max);
+int portal_play(struct portal *p, struct in_addr src, const char *cookie,
+		const struct rgm_portal_play *req, struct json_object **reply,
+		struct portal_error *e);
+int portal_play_get(struct portal *p, const char *cookie, const char *id,
+		    struct json_object **reply, struct portal_error *e);
+int portal_play_stop(struct portal *p, struct in_addr src, const char *cookie,
+		     const struct rgm_portal_play_stop *req, struct json_object **reply,
+		     struct portal_error *e);
+/* stop: the play of this session ended (with the appliance's result). */
+void portal_viewer_session_ended(struct portal *p, const char *session, bool has_complete,
+				 bool complete);
 /* The media server's catalog, checked: {"titles":[{"id",...}]} */
 int portal_titles(struct portal *p, struct json_object **reply, struct portal_error *e);
 /* The title id of the catalog, NULL when absent. */
@@ -151,8 +227,10 @@ struct json_object *portal_title_find(struct json_object *catalog, const char *i
 
 /* The HTML pages: every string from elsewhere is escaped. malloc'd, NULL
  * when out of memory. */
-char *portal_page_index(struct json_object *catalog);
-char *portal_page_title(struct json_object *title);
+char *portal_page_index(struct json_object *catalog, const struct portal_viewer_app *apps,
+			unsigned int n_apps);
+char *portal_page_title(struct json_object *title, const struct portal_viewer_app *apps,
+			unsigned int n_apps);
 char *portal_page_error(unsigned int status, const char *msg);
 
 /* ------------------------------------------------------------ http.c */

@@ -246,6 +246,8 @@ struct portal_configured {
 	char session[RGM_API_SESSION_MAX + 1];
 	struct in_addr global_addr;
 	uint16_t global_port[PORTAL_MEDIA_STREAMS_MAX];
+	/* appliance-mediated: pending, with what the appliance must do */
+	struct json_object *instructions;
 };
 
 static int portal_configured_check(struct portal_configured *c, const struct rgm_portal_watch *w,
@@ -262,6 +264,12 @@ static int portal_configured_check(struct portal_configured *c, const struct rgm
 				 "a session id", c->session, sizeof(c->session), je) < 0 ||
 	    rgm_json_get_string(c->reply, "state", "state", true, &state, je) < 0)
 		return -1;
+	/* a gateway the appliance programs itself: no ports yet */
+	if (!strcmp(state, "pending") &&
+	    json_object_object_get_ex(c->reply, "appliance_instructions", &c->instructions) &&
+	    json_object_is_type(c->instructions, json_type_object))
+		return 0;
+	c->instructions = NULL;
 	if (strcmp(state, "active"))
 		return rgm_json_err(je, 422, "session %s is %s, not active", c->session, state);
 	if (rgm_json_get(c->reply, "streams", "streams", true, json_type_array, "an array", &a,
@@ -403,6 +411,9 @@ static struct json_object *portal_watch_reply(const struct rgm_portal_watch *w, 
 	unsigned int i, k;
 
 	if (portal_add(o, "session", json_object_new_string(c->session)) ||
+	    (c->instructions &&
+	     (portal_add(o, "state", json_object_new_string("pending")) ||
+	      portal_add(o, "appliance_instructions", json_object_get(c->instructions)))) ||
 	    portal_add(o, "title", json_object_new_string(w->title)) ||
 	    portal_add(o, "lease", json_object_new_int64(lease)) ||
 	    portal_add(o, "server_addr", portal_addr_new(m->server_addr)))
@@ -413,8 +424,9 @@ static struct json_object *portal_watch_reply(const struct rgm_portal_watch *w, 
 		    portal_add(s, "kind", json_object_new_string(m->st[i].kind)) ||
 		    portal_add(s, "local_port", json_object_new_int(w->ports[i])) ||
 		    portal_add(s, "rtcp_port", json_object_new_int(w->ports[i] + 1)) ||
-		    portal_add(s, "global_addr", portal_addr_new(c->global_addr)) ||
-		    portal_add(s, "global_port", json_object_new_int(c->global_port[i])))
+		    (!c->instructions &&
+		     (portal_add(s, "global_addr", portal_addr_new(c->global_addr)) ||
+		      portal_add(s, "global_port", json_object_new_int(c->global_port[i])))))
 			goto oom;
 		/* what the appliance checks the received stream against */
 		for (k = 0; k < sizeof(copied) / sizeof(copied[0]); k++)
@@ -482,8 +494,9 @@ int portal_watch(struct portal *p, struct in_addr src, const struct rgm_portal_w
 	/* 4. the gateway maps its global ports to the appliance */
 	if (portal_configure(p, src, w, lease, &m, &c, e))
 		goto err_media;
-	/* 5. the media server sends to the gateway's global ports */
-	if (portal_start(p, &m, &c, lease, e))
+	/* 5. the media server sends to the gateway's global ports (once the
+	 * appliance reported them, when it programs its gateway itself) */
+	if (!c.instructions && portal_start(p, &m, &c, lease, e))
 		goto err_session;
 	*reply = portal_watch_reply(w, lease, &m, &c);
 	snprintf(ps.id, sizeof(ps.id), "%s", c.session);
@@ -491,6 +504,8 @@ int portal_watch(struct portal *p, struct in_addr src, const struct rgm_portal_w
 	snprintf(ps.appliance, sizeof(ps.appliance), "%s", w->appliance);
 	ps.src = src;
 	ps.expires_ms = portal_mono_ms() + lease * 1000;
+	ps.pending = c.instructions != NULL;
+	ps.n_streams = m.n;
 	if (!*reply || portal_sessions_add(&p->sessions, &ps)) {
 		json_object_put(*reply);
 		*reply = NULL;
@@ -498,9 +513,9 @@ int portal_watch(struct portal *p, struct in_addr src, const struct rgm_portal_w
 		goto err_session;
 	}
 	inet_ntop(AF_INET, &src, gw, sizeof(gw));
-	portal_info("watch: %s (gateway %s) session %s, title %s, media stream %s, lease %u s",
+	portal_info("watch: %s (gateway %s) session %s, title %s, media stream %s, lease %u s%s",
 		    w->appliance, gw, c.session, w->title, m.stream,
-		    (unsigned int)lease);
+		    (unsigned int)lease, ps.pending ? ", waiting for the appliance's report" : "");
 	ret = 0;
 	goto out;
 
@@ -545,7 +560,145 @@ int portal_stop(struct portal *p, struct in_addr src, const struct rgm_portal_st
 		portal_sessions_add(&p->sessions, &ps);
 		return -1;
 	}
-	portal_info("stop: session %s of %s closed, media stream %s stopped", ps.id,
-		    ps.appliance, ps.stream);
+	portal_viewer_session_ended(p, ps.id, s->has_complete, s->complete);
+	portal_info("stop: session %s of %s closed, media stream %s stopped%s", ps.id,
+		    ps.appliance, ps.stream, !s->has_complete ? "" :
+		    s->complete ? " (received complete)" : " (received incomplete)");
 	return 0;
+}
+
+/* Report */
+
+static int portal_report_up(struct portal *p, struct in_addr src,
+			    const struct rgm_portal_report *r, struct json_object **reply,
+			    struct portal_error *e)
+{
+	struct json_object *req = json_object_new_object(), *a, *er;
+	unsigned int i;
+	int ret;
+
+	if (portal_add(req, "session", json_object_new_string(r->session)) ||
+	    portal_add(req, "grant", json_object_new_string(r->grant)) ||
+	    portal_add(req, "gateway_addr", portal_addr_new(src)) ||
+	    (r->has_global_addr && portal_add(req, "global_addr", portal_addr_new(r->global_addr))))
+		goto oom;
+	if (r->error_code[0]) {
+		er = json_object_new_object();
+		if (portal_add(er, "code", json_object_new_string(r->error_code)) ||
+		    portal_add(er, "message", json_object_new_string(r->error_msg)) ||
+		    portal_add(req, "error", er))
+			goto oom;
+	} else {
+		a = json_object_new_array();
+		for (i = 0; i < r->n_ports; i++)
+			if (portal_push(a, json_object_new_int(r->ports[i])))
+				goto oom_a;
+		if (portal_add(req, "ports", a))
+			goto oom;
+	}
+	ret = portal_up_call(&p->conf, "POST", "/v1/sessions/report", req, reply, e);
+	json_object_put(req);
+	return ret;
+oom_a:
+	json_object_put(a);
+oom:
+	json_object_put(req);
+	return portal_oom(e);
+}
+
+int portal_report(struct portal *p, struct in_addr src, const struct rgm_portal_report *r,
+		  struct json_object **reply, struct portal_error *e)
+{
+	struct portal_configured c = { 0 };
+	struct portal_prepared m = { 0 };
+	struct json_object *ignored = NULL, *a, *s;
+	struct portal_session ps;
+	struct portal_error e2;
+	uint64_t now = portal_mono_ms();
+	uint32_t lease;
+	unsigned int i;
+	int ret;
+
+	*reply = NULL;
+	ret = portal_sessions_take(&p->sessions, r->session, src, &ps);
+	if (ret == -ENOENT)
+		return portal_error_set(e, 404, "unknown-session",
+					"no session %s open through this portal", r->session);
+	if (ret == -EPERM)
+		return portal_error_set(e, 403, "forbidden", "session %s was opened from "
+					"another address", r->session);
+	if (!ps.pending) {
+		portal_sessions_add(&p->sessions, &ps);
+		return portal_error_set(e, 409, "conflict", "session %s is active already",
+					r->session);
+	}
+	if (!r->error_code[0] && r->n_ports != ps.n_streams) {
+		portal_sessions_add(&p->sessions, &ps);
+		return portal_error_set(e, 422, "invalid", "'ports' has %u entries, the title %u",
+					r->n_ports, ps.n_streams);
+	}
+	if (portal_report_up(p, src, r, &c.reply, e)) {
+		/* a grant the confserver did not believe changed nothing there */
+		if (!strcmp(e->code, "grant-refused")) {
+			portal_sessions_add(&p->sessions, &ps);
+			return -1;
+		}
+		goto err_media;
+	}
+	if (r->error_code[0]) {
+		/* the confserver always refuses a report of an error */
+		portal_error_set(e, 502, "confserver-bad-reply", "the configuration server "
+				 "accepted a report of an error");
+		goto err_media;
+	}
+	/* the media goes where the appliance's requests come from */
+	lease = ps.expires_ms > now ? (uint32_t)((ps.expires_ms - now + 999) / 1000) : 1;
+	snprintf(m.stream, sizeof(m.stream), "%s", ps.stream);
+	m.n = ps.n_streams;
+	c.global_addr = src;
+	for (i = 0; i < ps.n_streams; i++)
+		c.global_port[i] = r->ports[i];
+	if (portal_start(p, &m, &c, lease, e))
+		goto err_session;
+	ps.pending = false;
+	if (portal_sessions_add(&p->sessions, &ps)) {
+		portal_oom(e);
+		goto err_session;
+	}
+	*reply = json_object_new_object();
+	a = json_object_new_array();
+	for (i = 0; i < ps.n_streams; i++) {
+		s = json_object_new_object();
+		if (portal_push(a, s) ||
+		    portal_add(s, "global_addr", portal_addr_new(src)) ||
+		    portal_add(s, "global_port", json_object_new_int(r->ports[i])))
+			break;
+	}
+	if (portal_add(*reply, "session", json_object_new_string(ps.id)) ||
+	    portal_add(*reply, "state", json_object_new_string("active")) ||
+	    portal_add(*reply, "lease", json_object_new_int64(lease)) ||
+	    portal_add(*reply, "streams", a)) {
+		json_object_put(*reply);
+		*reply = NULL;
+		portal_oom(e);
+		json_object_put(c.reply);
+		return -1;
+	}
+	portal_info("report: session %s of %s active, media stream %s started", ps.id,
+		    ps.appliance, ps.stream);
+	json_object_put(c.reply);
+	return 0;
+
+err_session:
+	if (portal_close(p, ps.id, &ignored, &e2))
+		portal_err("session %s: could not close it after a failed report: %s", ps.id,
+			   e2.msg);
+	json_object_put(ignored);
+err_media:
+	if (portal_media_stop(&p->media, ps.stream, &e2))
+		portal_err("media stream %s: could not stop it after a failed report: %s",
+			   ps.stream, e2.msg);
+	portal_info("report: session %s of %s: %s %s", ps.id, ps.appliance, e->code, e->msg);
+	json_object_put(c.reply);
+	return -1;
 }

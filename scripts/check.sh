@@ -8,8 +8,10 @@ cd "$top"
 need_setup=0
 command -v vng >/dev/null || need_setup=1
 [ -f build/kselftest/kselftest_harness.h ] || need_setup=1
-pkg-config --exists libnl-genl-3.0 gnutls json-c libmicrohttpd libcurl 2>/dev/null || need_setup=1
+pkg-config --exists libnl-genl-3.0 gnutls json-c libmicrohttpd libcurl libnftables \
+	libnetfilter_conntrack 2>/dev/null || need_setup=1
 command -v ffprobe >/dev/null || need_setup=1
+for t in dkms dh_dkms lintian mandoc dpkg-buildpackage; do command -v $t >/dev/null || need_setup=1; done
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need_setup=1
 [ "$need_setup" = 0 ] || scripts/setup.sh || { echo "check: setup failed"; exit 1; }
 
@@ -57,10 +59,16 @@ fi
 scripts/mkcontent.sh build/media-content >"$res/mkcontent.log" 2>&1 ||
 	echo "not ok 1 mkcontent makes the test titles" >"$res/host-mkcontent.tap"
 
-echo "== selftests in the VM (one boot)"
+# rgm.ko built by Debian's dkms for the VM's kernel, for selftests/dkms_test.sh
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
+scripts/dkms-stage.sh build/dkms "${kernel#/boot/vmlinuz-}" >"$res/dkms-stage.log" 2>&1 ||
+	echo "not ok 1 dkms builds rgm.ko (build/results/dkms-stage.log)" >"$res/host-dkms.tap"
+
+echo "== selftests in the VM (one boot)"
+# /lib/modules is a writable overlay there: dkms_test.sh installs into it
 (cd / && vng --disable-kvm --run "$kernel" --user root --cpus 2 --memory 2G \
-	--rwdir "$top" -- "$top/selftests/run.sh" "$top/$res") >"$res/vm-console.log" 2>&1
+	--rwdir "$top" --overlay-rwdir /usr/lib/modules \
+	-- "$top/selftests/run.sh" "$top/$res") >"$res/vm-console.log" 2>&1
 vm_rc=$?
 [ -f "$res/vm-done" ] || {
 	echo "not ok 1 the VM run finished (vng exit $vm_rc)" >"$res/vm-boot.tap"
@@ -75,6 +83,7 @@ pass=$(cat "$res"/*.tap 2>/dev/null | grep -cE '^ok ' || true)
 skip=$(cat "$res"/*.tap 2>/dev/null | grep -cE '^ok .*# SKIP' || true)
 fail=$(cat "$res"/*.tap 2>/dev/null | grep -cE '^not ok ' || true)
 pass=$((pass - skip))
+scripts/adv-summary.sh "$res"
 echo "logs: $res/"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

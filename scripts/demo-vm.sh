@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The demo's narrative, run inside the VM by scripts/demo.sh. It borrows the
-# selftests' deployment (selftests/deploy.sh): every program is the real one.
+# The demo's narrative, run by scripts/demo.sh inside the VM (rgm.ko), or
+# on the host with RGM_DATAPLANE=nftables (no VM, no module: the gateway's
+# mappings live in nftables' table ip rgm). It borrows the selftests'
+# deployment (selftests/deploy.sh): every program is the real one.
 #
 #   ns WAN: media server 203.0.113.7, portal 203.0.113.10,
 #           configuration server 203.0.113.20, a stranger 203.0.113.66
 #                 |
-#   gw-1: 198.51.100.1, rgm.ko + rgmd (the gateway's remote programming interface)
+#   gw-1: 198.51.100.1, rgm.ko or nftables + rgmd (the gateway's remote
+#         programming interface)
 #                 |
 #   LAN: stb-1 10.0.0.2 and stb-2 10.0.0.3 (rgm-appliance)
 set -u
@@ -21,11 +24,16 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 gw() { ip netns exec "${GWNS[1]}" "$@"; }
 
-for m in nf_conntrack nf_nat veth nf_tables nft_nat nft_masq; do modprobe -q "$m"; done
-lsmod | grep -q '^rgm ' || insmod "$top/kmod/rgm.ko" || exit 1
-trap '_rgm_cleanup; rmmod rgm 2>/dev/null' EXIT
+if [ "$RGM_DATAPLANE" = kmod ]; then
+	for m in nf_conntrack nf_nat veth nf_tables nft_nat nft_masq; do modprobe -q "$m"; done
+	lsmod | grep -q '^rgm ' || insmod "$top/kmod/rgm.ko" || exit 1
+	trap '_rgm_cleanup; rmmod rgm 2>/dev/null' EXIT
+	where="rgm.ko, rgmd"
+else
+	where="rgmd on the nftables dataplane, this machine's kernel"
+fi
 
-say "Bringing up: a LAN with two appliances, the gateway (rgm.ko, rgmd), and on the WAN" \
+say "Bringing up: a LAN with two appliances, the gateway ($where), and on the WAN" \
     "the portal, the configuration server and the media server (certificates made now)"
 deploy_up 1
 printf 'portal %s:8080   configuration server %s:8443 (HTTPS)   media server %s\n' \
@@ -58,6 +66,10 @@ sqlite3 "$CS_DB" "SELECT command || char(10) || '  -> ' || result FROM audit_log
 
 say "The tuples rgmd installed in the kernel (rgmctl on the gateway)"
 run gw rgmctl mapping show
+if [ "$RGM_DATAPLANE" = nftables ]; then
+	say "... kept in nftables: the table's DNAT map (Documentation/dataplanes.rst)"
+	run gw nft list map ip rgm dnat_to
+fi
 
 gp=$(gw rgmctl -j mapping show | jq -r '(if type=="array" then . else .mappings end)[]
 	| select(.local_port == 5004) | .global_port')

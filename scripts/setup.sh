@@ -15,10 +15,22 @@ pkgs=(
 	# userspace libraries
 	libnl-3-dev libnl-genl-3-dev libgnutls28-dev gnutls-bin libjson-c-dev
 	libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-gnutls-dev
+	# the nftables dataplane (lib/rgm_dp_nft.c)
+	libnftables-dev libnetfilter-conntrack-dev
+	# the appliance programs UPnP IGD gateways itself; miniupnpd is the real
+	# gateway of the tests (never started by the package: see below)
+	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables miniupnpc
 	# test tools; ffmpeg makes the test titles and checks what arrived
 	nftables iproute2 conntrack socat jq python3 python3-yaml curl ffmpeg
+	# packaging: make debs, dkms, lintian, man page and unit checks
+	dpkg-dev debhelper dh-dkms dkms fakeroot lintian mandoc groff-base
+	systemd bash-completion
+	# the adversarial suite attacks with tools a reviewer already trusts
+	nmap openssl
+	# the web pages' tests: a real headless browser (tests/web_test.sh)
+	chromium fonts-dejavu-core
 	# make bench: the configurations it compares, traffic, the plot
-	libnftables-dev iptables iperf3 gnuplot-nox
+	iptables iperf3 gnuplot-nox
 )
 
 missing=()
@@ -27,6 +39,8 @@ for p in "${pkgs[@]}"; do
 		|| missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
+	# miniupnpd must not start on the host: the tests run it in namespaces
+	echo 'miniupnpd miniupnpd/start_daemon boolean false' | debconf-set-selections
 	echo "setup: installing ${missing[*]}"
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -62,6 +76,23 @@ if [ ! -f "$ks/kselftest_harness.h" ]; then
 		| tar -x -C "$tmp" --wildcards 'linux-source-6.1/tools/testing/selftests/kselftest*.h'
 	cp "$tmp"/linux-source-6.1/tools/testing/selftests/kselftest*.h "$ks/"
 	rm -rf "$tmp"
+fi
+
+# playwright-core drives Debian's chromium in tests/web_test.sh (no browser
+# download: it is told /usr/bin/chromium); the versions are pinned by
+# tests/web/package-lock.json. A machine whose nodejs already brings npm
+# keeps it.
+if ! command -v npm >/dev/null; then
+	echo "setup: installing nodejs npm"
+	apt-get install -y -q --no-install-recommends nodejs npm
+fi
+web="$top/build/web"
+if ! cmp -s "$top/tests/web/package-lock.json" "$web/package-lock.json" ||
+   [ ! -f "$web/node_modules/playwright-core/index.mjs" ]; then
+	echo "setup: npm ci of tests/web/package.json into build/web"
+	mkdir -p "$web"
+	cp "$top/tests/web/package.json" "$top/tests/web/package-lock.json" "$web/"
+	(cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
 echo "setup: done"

@@ -25,13 +25,13 @@ udp_echo "$NS_LAN" $LAN1 5000 "$TMPD/lan1-udp" || bail "udp listener 10.0.0.2:50
 udp_echo "$NS_LAN" $LAN2 5000 "$TMPD/lan2-udp" || bail "udp listener 10.0.0.3:5000"
 tcp_echo "$NS_LAN" $LAN1 5001 "$TMPD/lan1-tcp" || bail "tcp listener 10.0.0.2:5001"
 
-map_add proto udp global $GLOBAL:40000 local $LAN1:5000 server $SERVER:6000 lease 120 owner 1
+map_add proto udp global $GLOBAL:40000 local $LAN1:5000 server $SERVER:6000 lease 600 owner 1
 check "rgmctl mapping add udp (server addr:port)" [ $? = 0 ]
-map_add proto tcp global $GLOBAL:40000 local $LAN1:5001 server $SERVER lease 120 owner 1
+map_add proto tcp global $GLOBAL:40000 local $LAN1:5001 server $SERVER lease 600 owner 1
 check "rgmctl mapping add tcp (server addr)" [ $? = 0 ]
-map_add proto udp global $GLOBAL:40020 local $LAN2:5000 lease 120 owner 2
+map_add proto udp global $GLOBAL:40020 local $LAN2:5000 lease 600 owner 2
 check "rgmctl mapping add udp (any server) to the second LAN host" [ $? = 0 ]
-map_add proto tcp global $GLOBAL:40003 local $LAN1:5001 lease 120 owner 2
+map_add proto tcp global $GLOBAL:40003 local $LAN1:5001 lease 600 owner 2
 check "rgmctl mapping add tcp (any server)" [ $? = 0 ]
 check_eq "four mappings listed" 4 "$(map_count)"
 
@@ -80,7 +80,7 @@ check_eq "udp: it reached 10.0.0.3:5000" "to-host-2" "$(cat "$TMPD/lan2-udp")"
 check_eq "udp: and not 10.0.0.2" 0 "$(bytes "$TMPD/lan1-udp")"
 
 # ---- ICMP errors follow the NAT binding back: 40021 leads to a closed port
-map_add proto udp global $GLOBAL:40021 local $LAN2:5999 lease 120 owner 2 ||
+map_add proto udp global $GLOBAL:40021 local $LAN2:5999 lease 600 owner 2 ||
 	bail "mapping add udp 40021"
 reply=$(udp_send "$NS_WAN" $SERVER 6003 $GLOBAL 40021 "to-closed-port")
 check_eq "udp: the LAN host's port unreachable reaches the server, translated" \

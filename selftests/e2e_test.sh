@@ -14,6 +14,8 @@
 #
 # Each case checks what a user would: the bytes, the decoder's view, the
 # gateway's tuples and counters, and that nothing is left behind.
+# tests/e2e_nft_test.sh runs it on the host kernel with the gateways on
+# the nftables dataplane (RGM_DATAPLANE=nftables), asserting the same.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/deploy.sh"
@@ -148,6 +150,47 @@ check "media arrived while the lease ran ($((last - first)) ms of it)" \
 check "the stream stopped within 1 s of the lease's end (last packet at t0 + $((last - t0)) ms)" \
 	test "$first" -gt 0 -a $((last - t0)) -le 3000
 check "lease end: gw-1 holds nothing" wait_until 10 mapped_is 1 0
+
+# ---------------------------------------------------------------- from a browser
+
+# A person pairs a browser with tv-1, an appliance in standby behind gw-1,
+# and plays a title on it from the portal's page (Chromium, from the same
+# LAN). Only where tests/e2e_nft_test.sh asks for it (RGM_E2E_BROWSER: the
+# playwright-core module), not in the VM.
+if [ -n "${RGM_E2E_BROWSER:-}" ]; then
+	appliance 1 3 --id tv-1 --gateway-type homebox -j standby --out "$OUT/f" --timeout 40 \
+		--once >"$TMPD/f.json" 2>"$TMPD/f.err" &
+	pf=$!
+	wait_until 10 grep -q pairing_code "$TMPD/f.json"
+	code=$(head -n1 "$TMPD/f.json" | jq -r .pairing_code 2>/dev/null)
+	check "tv-1 in standby announces itself and shows a 6-digit pairing code ($code)" \
+		grep -qE '^[0-9]{6}$' <<<"$code"
+	out=$(nsx "${LANNS[1]}" env PW="$RGM_E2E_BROWSER" PORTAL="http://$PORTAL:8080" CODE="$code" \
+		APPLIANCE=tv-1 TITLE=testcard RESULTS="${RGM_E2E_RESULTS:-$TMPD}" \
+		timeout 120 node "$RGM_TOP/tests/web/standby_e2e.mjs" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "browser: $(sed -E 's/^ok [0-9]+ //' <<<"$line")" ;;
+		"not ok "*) not_ok "browser: $(sed -E 's/^not ok [0-9]+ //' <<<"$line")" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <<<"$out"
+	grep -q '^not ok' <<<"$out" || check_eq "browser: standby_e2e.mjs exits 0" 0 "$rc"
+	# it exits after the one title (--once); one that hangs is a failure, not a hang
+	timeout 20 tail --pid="$pf" -f /dev/null || kill "$pf" 2>/dev/null
+	wait "$pf"; rc=$?
+	check_eq "tv-1 received testcard and reported it complete (standby --once: exit 0)" 0 "$rc" ||
+		sed 's/^/# /' "$TMPD/f.err" | tail -5
+	check_eq "tv-1's report says complete" true "$(tail -n1 "$TMPD/f.json" | jq -r .complete)"
+	for k in video audio; do
+		check "tv-1's testcard $k: received bytes identical to the source" \
+			cmp -s "$CONTENT/$(src_of testcard $k)" "$OUT/f/testcard-$k.ts"
+	done
+	check_eq "ffprobe decodes tv-1's video file as video" video \
+		"$(ffprobe -v error -show_entries stream=codec_type -of default=nw=1:nk=1 "$OUT/f/testcard-video.ts" | head -n1)"
+	check "after the title: gw-1 holds nothing" wait_until 20 mapped_is 1 0
+fi
 
 # ---------------------------------------------------------------- robustness
 

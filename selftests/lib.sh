@@ -17,6 +17,13 @@
 #                         +-----------------------+
 #
 # The gateway's rgm configuration: global 198.51.100.1, ports 40000-49999.
+#
+# RGM_DATAPLANE picks what the gateway runs: kmod (default, rgm.ko, in the
+# VM) or nftables (table ip rgm, any kernel: tests/dp_nft_test.sh runs the
+# behavioural tests that way on the host). Every rgmctl the tests call
+# uses it. With nftables, an events handle (rgmctl monitor, standing in for
+# rgmd) runs in the gateway: it is what removes the conntrack entries of
+# expired mappings there (Documentation/dataplanes.rst).
 # Nothing here reads dmesg: run.sh checks the kernel log once at the end.
 
 set -u
@@ -42,6 +49,16 @@ NS_WAN=rgm-wan-$_rgm_id
 _rgm_netns=()
 _rgm_bg=()
 TMPD=$(mktemp -d /tmp/rgm-selftest.XXXXXX)
+
+RGM_DATAPLANE=${RGM_DATAPLANE:-kmod}
+if [ "$RGM_DATAPLANE" != kmod ]; then
+	# rgmctl, wherever a test calls it, talks to this dataplane
+	mkdir -p "$TMPD/bin"
+	printf '#!/bin/sh\nexec "%s" -D %s "$@"\n' "$RGM_TOP/ctl/rgmctl/rgmctl" \
+		"$RGM_DATAPLANE" >"$TMPD/bin/rgmctl"
+	chmod +x "$TMPD/bin/rgmctl"
+	export PATH="$TMPD/bin:$PATH"
+fi
 
 # ---------------------------------------------------------------- TAP
 
@@ -149,7 +166,12 @@ require() {
 
 require_rgm() {
 	require ip socat jq rgmctl "$PYTHON"
-	[ -d /sys/module/rgm ] || bail "rgm.ko is loaded"
+	diag "dataplane: $RGM_DATAPLANE"
+	if [ "$RGM_DATAPLANE" = kmod ]; then
+		[ -d /sys/module/rgm ] || bail "rgm.ko is loaded"
+	else
+		require nft conntrack
+	fi
 }
 
 netns_add() {
@@ -196,6 +218,9 @@ topo_setup() {
 
 	gwctl config set global $GLOBAL ports $PORT_MIN-$PORT_MAX ||
 		bail "rgmctl config set global $GLOBAL ports $PORT_MIN-$PORT_MAX"
+	if [ "$RGM_DATAPLANE" != kmod ]; then
+		bg nsx "$NS_GW" rgmctl -j monitor >"$TMPD/agent-events" 2>&1
+	fi
 }
 
 # ---------------------------------------------------------------- traffic
@@ -531,6 +556,7 @@ start_gw_rgmd() {
 		echo "rate = 200 burst 400"
 		echo "lan-prefix = 10.0.$((i - 1)).0/24"
 		echo "ports = $PORT_MIN-$PORT_MAX"
+		echo "dataplane = $RGM_DATAPLANE"
 		printf '%s\n' "$@"
 	} >"$conf"
 	bg ip netns exec "${GWNS[$i]}" "$RGM_TOP/ctl/rgmd/rgmd" -c "$conf" 2>>"$TMPD/rgmd$i.log"

@@ -45,9 +45,9 @@ static struct in_addr ip(const char *s)
 	return a;
 }
 
-static struct rgm_mapping mk(uint8_t proto, uint16_t gport, uint16_t lport)
+static struct rgm_map mk(uint8_t proto, uint16_t gport, uint16_t lport)
 {
-	struct rgm_mapping m = {
+	struct rgm_map m = {
 		.proto = proto,
 		.global_addr = ip(GA1),
 		.global_port = gport,
@@ -246,7 +246,7 @@ struct xattr {
 
 #define OMIT(a) (1U << (a))
 
-static void put_map(struct nl_msg *m, const struct rgm_mapping *mp, uint32_t omit,
+static void put_map(struct nl_msg *m, const struct rgm_map *mp, uint32_t omit,
 		    const struct xattr *x)
 {
 	struct nlattr *n = nla_nest_start(m, RGM_A_MAPPING | NLA_F_NESTED);
@@ -273,7 +273,7 @@ static void put_map(struct nl_msg *m, const struct rgm_mapping *mp, uint32_t omi
 }
 
 /* MAP_ADD of one mapping built by put_map(). */
-static int raw_add1(struct raw *r, const struct rgm_mapping *mp, uint32_t omit,
+static int raw_add1(struct raw *r, const struct rgm_map *mp, uint32_t omit,
 		    const struct xattr *x)
 {
 	struct nl_msg *m = raw_msg(r, RGM_CMD_MAP_ADD, 0);
@@ -307,7 +307,7 @@ static void put_key(struct nl_msg *m, uint8_t proto, const char *ga, uint16_t po
 
 /* ------------------------------------------------------------ helpers */
 
-static int count_cb(const struct rgm_mapping *m, void *arg)
+static int count_cb(const struct rgm_map *m, void *arg)
 {
 	(*(unsigned int *)arg)++;
 	return 0;
@@ -366,7 +366,7 @@ struct evlog {
 	unsigned int n;
 };
 
-static void ev_cb(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason, void *arg)
+static void ev_cb(uint8_t cmd, const struct rgm_map *m, uint8_t reason, void *arg)
 {
 	struct evlog *l = arg;
 
@@ -447,7 +447,7 @@ TEST_F(rgm, config_defaults)
 
 	/* No global address: nothing can be mapped. */
 	do {
-		struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+		struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 
 		EXPECT_EQ(-EADDRNOTAVAIL, rgm_nl_map_add(nl, &m, 1));
 	} while (0);
@@ -501,7 +501,7 @@ TEST_F(rgm, config_set_get)
 
 	/* The new range and lease limit apply to MAP_ADD. */
 	do {
-		struct rgm_mapping m = mk(IPPROTO_UDP, 41000, 5000);
+		struct rgm_map m = mk(IPPROTO_UDP, 41000, 5000);
 
 		m.global_addr = ip(GA2);
 		m.lease = 8;
@@ -595,8 +595,8 @@ TEST_F(rgm, config_set_bad)
 
 TEST_F(rgm, config_ebusy)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40005, 5000);
-	struct rgm_mapping m2 = mk(IPPROTO_TCP, 40006, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40005, 5000);
+	struct rgm_map m2 = mk(IPPROTO_TCP, 40006, 5000);
 	struct rgm_config c = {}, g;
 
 	m2.global_addr = ip(GA2);
@@ -650,7 +650,7 @@ TEST_F(rgm, config_ebusy)
 
 TEST_F(rgm, add_get_fields)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40010, 5004), g;
+	struct rgm_map m = mk(IPPROTO_UDP, 40010, 5004), g;
 	struct rgm_sel s;
 
 	m.stream = RGM_STREAM_RTP;
@@ -704,8 +704,8 @@ TEST_F(rgm, add_get_fields)
 
 TEST_F(rgm, add_defaults)
 {
-	struct rgm_mapping m[2] = { mk(IPPROTO_UDP, 40000, 5000), mk(IPPROTO_TCP, 40000, 5000) };
-	struct rgm_mapping g;
+	struct rgm_map m[2] = { mk(IPPROTO_UDP, 40000, 5000), mk(IPPROTO_TCP, 40000, 5000) };
+	struct rgm_map g;
 
 	ASSERT_EQ(0, rgm_nl_map_add(self->nl, m, 2)) TH_LOG("%s", rgm_nl_errmsg(self->nl));
 	EXPECT_NE(m[0].id, m[1].id);
@@ -731,7 +731,7 @@ TEST_F(rgm, add_missing_attrs)
 		{ RGM_MAP_A_LOCAL_PORT, "local_port|local port" },
 		{ RGM_MAP_A_LEASE, "lease" },
 	};
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 	struct raw *r = &self->r;
 	struct nl_msg *msg;
 
@@ -793,7 +793,7 @@ TEST_F(rgm, add_wrong_types)
 		{ { RGM_MAP_A_LEASE, 8, 60 }, "lease" },
 		{ { RGM_MAP_A_OWNER, 4, 1 }, "owner" },
 	};
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 	struct raw *r = &self->r;
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -825,7 +825,7 @@ TEST_F(rgm, add_unknown_and_output_attrs)
 		{ { RGM_MAP_A_BYTES_OUT, 8, 7 }, "bytes_out|bytes" },
 		{ { RGM_MAP_A_DROPS, 8, 7 }, "drops" },
 	};
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 	struct raw *r = &self->r;
 	struct nl_msg *msg;
 	struct nlattr *n;
@@ -868,7 +868,7 @@ TEST_F(rgm, add_unknown_and_output_attrs)
 
 TEST_F(rgm, add_bad_values)
 {
-	struct rgm_mapping m;
+	struct rgm_map m;
 	struct raw *r = &self->r;
 	static const char *const bad_local[] = {
 		"0.0.0.0", "255.255.255.255", "224.0.0.1", "239.1.2.3", GA1, GA2,
@@ -913,7 +913,7 @@ TEST_F(rgm, add_bad_values)
 
 TEST_F(rgm, add_erange_eaddrnotavail)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, RGM_DEFAULT_PORT_MIN - 1, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, RGM_DEFAULT_PORT_MIN - 1, 5000);
 	struct raw *r = &self->r;
 
 	EXPECT_EQ(-ERANGE, raw_add1(r, &m, 0, NULL));
@@ -941,7 +941,7 @@ TEST_F(rgm, add_erange_eaddrnotavail)
 
 TEST_F(rgm, add_eexist)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000), b[3];
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000), b[3];
 	struct rgm_stats st;
 
 	ASSERT_EQ(0, rgm_nl_map_add(self->nl, &m, 1));
@@ -964,7 +964,7 @@ TEST_F(rgm, add_eexist)
 	EXPECT_EQ(3, n_mappings(self->nl, NULL));
 	do {
 		struct rgm_sel s = sel_key(IPPROTO_UDP, 40101);
-		struct rgm_mapping g;
+		struct rgm_map g;
 
 		EXPECT_EQ(-ENOENT, rgm_nl_map_get(self->nl, &s, &g));
 	} while (0);
@@ -980,7 +980,7 @@ TEST_F(rgm, add_eexist)
 
 TEST_F(rgm, add_batch)
 {
-	struct rgm_mapping b[RGM_BATCH_MAX + 1];
+	struct rgm_map b[RGM_BATCH_MAX + 1];
 	struct raw *r = &self->r;
 	struct nl_msg *msg;
 	struct nlattr *n;
@@ -1013,7 +1013,7 @@ TEST_F(rgm, add_batch)
 	EXPECT_EQ(RGM_BATCH_MAX, n_mappings(self->nl, NULL));
 	for (int i = 0; i < RGM_BATCH_MAX; i++) {
 		struct rgm_sel s = sel_id(b[i].id);
-		struct rgm_mapping g;
+		struct rgm_map g;
 
 		ASSERT_NE(0, b[i].id);
 		for (int j = 0; j < i; j++)
@@ -1050,7 +1050,7 @@ static void addreply_cb(struct nlattr **tb, uint8_t cmd, void *arg)
 
 TEST_F(rgm, add_reply)
 {
-	struct rgm_mapping b[3] = { mk(IPPROTO_UDP, 40003, 1), mk(IPPROTO_UDP, 40001, 2),
+	struct rgm_map b[3] = { mk(IPPROTO_UDP, 40003, 1), mk(IPPROTO_UDP, 40001, 2),
 				    mk(IPPROTO_UDP, 40002, 3) };
 	struct raw *r = &self->r;
 	struct addreply a = {};
@@ -1076,7 +1076,7 @@ TEST_F(rgm, add_reply)
 TEST_F(rgm, add_enospc)
 {
 	struct rgm_config c = { .set = RGM_CFG_SET_MAX_MAPPINGS, .max_mappings = 3 };
-	struct rgm_mapping b[3];
+	struct rgm_map b[3];
 	struct rgm_sel s;
 
 	ASSERT_EQ(0, rgm_nl_config_set(self->nl, &c));
@@ -1101,7 +1101,7 @@ TEST_F(rgm, add_enospc)
 
 TEST_F(rgm, del_selectors)
 {
-	struct rgm_mapping b[6];
+	struct rgm_map b[6];
 	struct rgm_sel s;
 	uint32_t count = 99;
 	uint64_t o = 5;
@@ -1152,7 +1152,7 @@ static void count_reply_cb(struct nlattr **tb, uint8_t cmd, void *arg)
 
 TEST_F(rgm, del_bad)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 	struct raw *r = &self->r;
 	struct nl_msg *msg;
 	struct nlattr *k;
@@ -1221,7 +1221,7 @@ TEST_F(rgm, del_bad)
 
 TEST_F(rgm, renew)
 {
-	struct rgm_mapping b[3], g;
+	struct rgm_map b[3], g;
 	struct raw *r = &self->r;
 	struct rgm_sel s;
 	uint32_t count = 0;
@@ -1292,7 +1292,7 @@ TEST_F(rgm, renew)
 
 TEST_F(rgm, get_bad)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 	struct raw *r = &self->r;
 	struct nl_msg *msg;
 	int got = 0;
@@ -1316,6 +1316,9 @@ TEST_F(rgm, get_bad)
 	EXPECT_EQ(1, r->n_replies);
 	/* dump with a wrong-length owner filter */
 	EXPECT_EQ(-EINVAL, raw_cmd1(r, RGM_CMD_MAP_GET, NLM_F_DUMP, RGM_A_OWNER, 4, 0));
+	/* a dump with a selector: refused, and the reason reaches userspace */
+	EXPECT_EQ(-EINVAL, raw_cmd1(r, RGM_CMD_MAP_GET, NLM_F_DUMP, RGM_A_MAP_ID, 4, m.id));
+	EXPECT_TRUE(strstr(r->ext, "a dump takes only") != NULL) TH_LOG("extack '%s'", r->ext);
 	(void)got;
 }
 
@@ -1327,7 +1330,7 @@ struct collect {
 	uint16_t ports[2048];
 };
 
-static int collect_cb(const struct rgm_mapping *m, void *arg)
+static int collect_cb(const struct rgm_map *m, void *arg)
 {
 	struct collect *c = arg;
 
@@ -1347,14 +1350,14 @@ static void collect_reset(void *arg)
 	c->restarts++;
 }
 
-static int stop_cb(const struct rgm_mapping *m, void *arg)
+static int stop_cb(const struct rgm_map *m, void *arg)
 {
 	return ++*(int *)arg == 5 ? 42 : 0;
 }
 
 TEST_F(rgm, dump_many)
 {
-	static struct rgm_mapping b[RGM_BATCH_MAX];
+	static struct rgm_map b[RGM_BATCH_MAX];
 	static struct collect c;
 	static uint8_t seen[10000];
 	uint64_t owner;
@@ -1399,7 +1402,7 @@ TEST_F(rgm, dump_many)
  * consistent table (restart on NLM_F_DUMP_INTR), never a duplicate. */
 TEST_F_TIMEOUT(rgm, dump_concurrent, 120)
 {
-	static struct rgm_mapping b[RGM_BATCH_MAX];
+	static struct rgm_map b[RGM_BATCH_MAX];
 	static struct collect c;
 	struct rgm_nl *nl2;
 	pid_t pid;
@@ -1416,7 +1419,7 @@ TEST_F_TIMEOUT(rgm, dump_concurrent, 120)
 		/* churn on TCP keys, which the check below ignores */
 		struct rgm_sel s = { .kind = RGM_SEL_KEY, .proto = IPPROTO_TCP,
 				     .global_addr = ip(GA1) };
-		struct rgm_mapping m;
+		struct rgm_map m;
 
 		if (rgm_nl_open(&nl2))
 			_exit(1);
@@ -1457,11 +1460,11 @@ TEST_F_TIMEOUT(rgm, dump_concurrent, 120)
  * flagged NLM_F_DUMP_INTR (the client library relies on it to restart). */
 TEST_F(rgm, dump_intr_flag)
 {
-	static struct rgm_mapping b[RGM_BATCH_MAX];
+	static struct rgm_map b[RGM_BATCH_MAX];
 	static char buf[1 << 17];
 	struct raw *r = &self->r;
 	int fd = nl_socket_get_fd(r->sk);
-	struct rgm_mapping extra = mk(IPPROTO_TCP, 49000, 5000);
+	struct rgm_map extra = mk(IPPROTO_TCP, 49000, 5000);
 	int parts = 0, msgs = 0, intr = 0, done = 0;
 	struct nl_msg *msg;
 
@@ -1513,7 +1516,7 @@ static int ports_free_raw(struct raw *r, uint8_t proto, uint32_t count, uint32_t
 
 TEST_F(rgm, ports_free)
 {
-	struct rgm_mapping b[4] = { mk(IPPROTO_UDP, 40000, 1), mk(IPPROTO_UDP, 40001, 1),
+	struct rgm_map b[4] = { mk(IPPROTO_UDP, 40000, 1), mk(IPPROTO_UDP, 40001, 1),
 				    mk(IPPROTO_UDP, 40003, 1), mk(IPPROTO_UDP, 40004, 1) };
 	uint16_t p[RGM_PORTS_MAX];
 	struct in_addr ga2 = ip(GA2);
@@ -1559,7 +1562,7 @@ TEST_F(rgm, ports_free_enospc)
 {
 	struct rgm_config c = { .set = RGM_CFG_SET_PORT_MIN | RGM_CFG_SET_PORT_MAX,
 				.port_min = 40001, .port_max = 40006 };
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40003, 1);
+	struct rgm_map m = mk(IPPROTO_UDP, 40003, 1);
 	uint16_t p[8];
 
 	ASSERT_EQ(0, rgm_nl_config_set(self->nl, &c));
@@ -1615,7 +1618,7 @@ TEST_F(rgm, ports_free_bad)
 
 TEST_F_TIMEOUT(rgm, stats_and_expiry, 60)
 {
-	struct rgm_mapping b[4];
+	struct rgm_map b[4];
 	struct rgm_stats st;
 	struct rgm_sel s;
 	double t0;
@@ -1648,7 +1651,7 @@ TEST_F_TIMEOUT(rgm, stats_and_expiry, 60)
 	EXPECT_LT(now_s() - t0, 4.0);
 	s = sel_id(b[3].id);
 	do {
-		struct rgm_mapping g;
+		struct rgm_map g;
 
 		EXPECT_EQ(-ENOENT, rgm_nl_map_get(self->nl, &s, &g));
 	} while (0);
@@ -1671,7 +1674,7 @@ TEST_F_TIMEOUT(rgm, stats_and_expiry, 60)
 /* A renewed lease does not expire on the old schedule. */
 TEST_F_TIMEOUT(rgm, renew_keeps_alive, 60)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000), g;
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000), g;
 	struct rgm_sel s;
 
 	m.lease = 2;
@@ -1710,7 +1713,7 @@ TEST_F(rgm, extack_names_bad_length)
 		{ RGM_CMD_MAP_RENEW, 0, RGM_A_LEASE, 2, "lease" },
 		{ RGM_CMD_PORTS_FREE, 0, RGM_A_COUNT, 2, "count" },
 	};
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
 	struct raw *r = &self->r;
 	int bad = 0;
 
@@ -1766,7 +1769,7 @@ TEST_F(rgm, extack_names_bad_flags)
 
 TEST_F_TIMEOUT(rgm, events, 60)
 {
-	struct rgm_mapping b[5];
+	struct rgm_map b[5];
 	struct rgm_nl *ev;
 	static struct evlog l;
 	const struct ev *e;
@@ -1856,7 +1859,7 @@ static int eperm_all(void)
 	struct raw r;
 	struct nl_msg *m;
 	struct nlattr *n;
-	struct rgm_mapping mp = mk(IPPROTO_UDP, 40020, 5000);
+	struct rgm_map mp = mk(IPPROTO_UDP, 40020, 5000);
 	struct rgm_config cfg;
 	struct rgm_nl *nl;
 	int fails = 0, ret;
@@ -1903,7 +1906,7 @@ static int eperm_all(void)
 
 TEST_F(rgm, eperm)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000), g;
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000), g;
 	struct rgm_config c;
 	struct rgm_sel s;
 	int status;
@@ -1938,7 +1941,7 @@ TEST_F(rgm, eperm)
 
 TEST_F(rgm, netns_isolation)
 {
-	struct rgm_mapping m = mk(IPPROTO_UDP, 40000, 5000), g;
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000), g;
 	struct rgm_nl *nl2, *ev2;
 	struct rgm_config c;
 	struct rgm_stats st;

@@ -107,7 +107,7 @@ static size_t jlen(struct json_object *o, const char *k)
 /* Mappings in the kernel, all or one owner's. */
 struct count_ctx { unsigned int n; uint32_t expires_max; };
 
-static int count_cb(const struct rgm_mapping *m, void *arg)
+static int count_cb(const struct rgm_map *m, void *arg)
 {
 	struct count_ctx *c = arg;
 
@@ -290,7 +290,7 @@ TEST_F(eng, bad_input_then_good)
 
 TEST_F(eng, query)
 {
-	struct rgm_mapping m = {
+	struct rgm_map m = {
 		.proto = IPPROTO_UDP, .global_addr = ip("198.51.100.1"), .global_port = 40001,
 		.local_addr = ip("10.0.0.9"), .local_port = 9, .lease = 60,
 	};
@@ -514,7 +514,7 @@ TEST_F(eng, map_retry_renew_unmap_list)
 
 TEST_F(eng, all_or_none)
 {
-	struct rgm_mapping m = {
+	struct rgm_map m = {
 		.proto = IPPROTO_UDP, .global_addr = ip("198.51.100.1"), .global_port = 40004,
 		.local_addr = ip("10.0.0.9"), .local_port = 9, .lease = 60,
 	};
@@ -759,7 +759,7 @@ TEST_F(eng, expired_after_event_overflow)
 {
 	struct pollfd pfd = { .fd = rgmd_engine_events_fd(self->e), .events = POLLIN };
 	struct rgm_sel sel0 = { .kind = RGM_SEL_OWNER, .owner = 0 };
-	struct rgm_mapping m[64];
+	struct rgm_map m[64];
 	struct notes notes = { 0 };
 	struct json_object *r, *o;
 	uint32_t n;

@@ -75,6 +75,8 @@ write_conf() {
 		echo "lan-prefix = 10.0.0.0/24"
 		echo "ports = $PORT_MIN-$PORT_MAX"
 		printf '%s\n' "$@"
+		# after the extra lines: check_bad's line numbers stay
+		echo "dataplane = $RGM_DATAPLANE"
 	} >"$f"
 }
 

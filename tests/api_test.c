@@ -393,6 +393,45 @@ TEST(appliance_register)
 		"\"gateway\":\"h\"}", 400, "field 'gateway' given twice");
 }
 
+TEST(report)
+{
+	struct rgm_api_req r;
+	struct rgm_api_error e;
+
+	ASSERT_EQ(0, parse(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"eyJ2.c2ln\","
+			   "\"gateway_addr\":\"198.51.100.1\",\"global_addr\":\"198.51.100.1\","
+			   "\"ports\":[40000,40002]}", &r, &e));
+	EXPECT_STREQ("s-1", r.report.session);
+	EXPECT_STREQ("eyJ2.c2ln", r.report.grant);
+	EXPECT_TRUE(r.report.has_global_addr);
+	EXPECT_EQ(2, r.report.n_ports);
+	EXPECT_EQ(40002, r.report.ports[1]);
+	EXPECT_STREQ("", r.report.error_code);
+	ASSERT_EQ(0, parse(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"eyJ2.c2ln\","
+			   "\"gateway_addr\":\"198.51.100.1\",\"error\":{\"code\":\"port-conflict\","
+			   "\"message\":\"UPnP 718\"}}", &r, &e));
+	EXPECT_EQ(0, r.report.n_ports);
+	EXPECT_STREQ("port-conflict", r.report.error_code);
+	EXPECT_STREQ("UPnP 718", r.report.error_msg);
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a.b\","
+		"\"gateway_addr\":\"198.51.100.1\"}", 400, "give exactly one of 'ports' and 'error'");
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a.b\","
+		"\"gateway_addr\":\"198.51.100.1\",\"ports\":[1],\"error\":{}}", 422,
+		"give exactly one of");
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a b\","
+		"\"gateway_addr\":\"198.51.100.1\",\"ports\":[1]}", 422, "'grant' must be");
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a.b\","
+		"\"gateway_addr\":\"198.51.100.1\",\"ports\":[0]}", 422, "'ports[0]'");
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a.b\","
+		"\"gateway_addr\":\"198.51.100.1\",\"ports\":[]}", 422, "'ports' must have");
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a.b\","
+		"\"gateway_addr\":\"198.51.100.1\",\"error\":{\"code\":\"Bad Code\","
+		"\"message\":\"x\"}}", 422, "'error.code' must be");
+	REFUSED(RGM_API_REPORT, "{\"session\":\"s-1\",\"grant\":\"a.b\","
+		"\"gateway_addr\":\"198.51.100.1\",\"error\":{\"code\":\"x\","
+		"\"message\":\"x\",\"extra\":1}}", 400, "error.extra");
+}
+
 TEST(value_checks)
 {
 	char id[RGM_API_ID_MAX + 2];

@@ -7,7 +7,7 @@
 # answers as contracts A and B say, and appends every request it was asked
 # as one JSON line {"method","path","auth","body"} to LOGFILE.
 # POST /_mode {"KEY":"VALUE"} changes how it answers (not logged):
-#   confserver: sessions = ok | unknown-appliance | bad-state
+#   confserver: sessions = ok | unknown-appliance | bad-state | gateway-refused
 #   mediaserver: start = ok | fail
 # FAKE_GLOBAL_ADDR=A makes the confserver fake map every stream to A with
 # global port = local port (a gateway that is no NAT), for a run against the
@@ -47,6 +47,9 @@ def confserver(method, path, body):
         if mode["sessions"] == "unknown-appliance":
             return error(404, "unknown-appliance",
                          "appliance %s is not registered" % body["appliance"])
+        if mode["sessions"] == "gateway-refused":
+            return error(502, "gateway-refused",
+                         "gateway gw-a refused: no mapping for you, on purpose")
         counter[0] += 1
         sid = "s-%032x" % counter[0]
         streams = []

@@ -513,7 +513,7 @@ TEST(cookie)
 TEST(replies)
 {
 	struct rgm_proto_error e = { .code = RGM_ERR_PORT_IN_USE, .has_id = true, .id = 42 };
-	struct rgm_mapping m = {
+	struct rgm_map m = {
 		.id = 5, .proto = IPPROTO_UDP, .stream = RGM_STREAM_RTP,
 		.global_port = 40000, .local_port = 5004, .lease = 60, .expires = 59,
 	};

@@ -208,7 +208,7 @@ TEST(split_line)
 TEST(mapping_full)
 {
 	char buf[512], *argv[32], err[128];
-	struct rgm_mapping m;
+	struct rgm_map m;
 	int argc;
 
 	argc = words(buf, sizeof(buf),
@@ -232,7 +232,7 @@ TEST(mapping_full)
 TEST(mapping_minimal_prefixes_any_order)
 {
 	char buf[512], *argv[32], err[128];
-	struct rgm_mapping m;
+	struct rgm_map m;
 	int argc;
 
 	argc = words(buf, sizeof(buf),
@@ -274,7 +274,7 @@ static const struct {
 TEST(mapping_rejects)
 {
 	char buf[512], *argv[32], err[128];
-	struct rgm_mapping m;
+	struct rgm_map m;
 	unsigned int i;
 	int argc;
 

@@ -50,7 +50,7 @@ static void config_print(const struct rgm_config *cfg)
 static int config_show(int argc, char **argv)
 {
 	struct rgm_config cfg;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	int ret;
 
 	if (argc)
@@ -58,14 +58,14 @@ static int config_show(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_config_get(nl, &cfg);
+	ret = rgm_dp_config_get(nl, &cfg);
 	if (ret) {
 		ret = rgmctl_nl_error(nl, ret);
 	} else {
 		config_print(&cfg);
 		ret = RGMCTL_OK;
 	}
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
@@ -78,7 +78,7 @@ static const char *const config_keywords[] = {
 static int config_set(int argc, char **argv)
 {
 	struct rgm_config cfg;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	const char *val;
 	int i, k, ret;
 
@@ -140,10 +140,10 @@ static int config_set(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_config_set(nl, &cfg);
+	ret = rgm_dp_config_set(nl, &cfg);
 	if (ret)
 		ret = rgmctl_nl_error(nl, ret);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 twice:
 	return rgmctl_usage_error(OBJ, "config set: \"%s\" given twice", config_keywords[k]);

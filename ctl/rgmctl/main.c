@@ -12,9 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rgm_version.h"
 #include "rgmctl.h"
-
-#define RGMCTL_VERSION	"1.0"
 
 struct rgmctl_opts rgmctl;
 
@@ -24,7 +23,8 @@ static void usage(FILE *f)
 		"Usage: rgmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       rgmctl help\n"
 		"where  OBJECT := { mapping | config | ports | stats | monitor | remote }\n"
-		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -h[elp] | -V[ersion] }\n"
+		"       OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -D[ataplane] { kmod | nftables | auto } |\n"
+		"                    -h[elp] | -V[ersion] }\n"
 		"\n");
 	mapping_usage(f);
 	fputc('\n', f);
@@ -83,11 +83,58 @@ static int do_object(int argc, char **argv)
 	return rgmctl_objects[k].fn(argc - 1, argv + 1);
 }
 
-enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_HELP, OPT_VERSION };
+enum { OPT_JSON, OPT_PRETTY, OPT_NETNS, OPT_DATAPLANE, OPT_HELP, OPT_VERSION,
+       OPT_VERSION_GNU };
 static const char *const rgmctl_options[] = {
 	[OPT_JSON] = "json", [OPT_PRETTY] = "pretty", [OPT_NETNS] = "netns",
-	[OPT_HELP] = "help", [OPT_VERSION] = "Version", NULL
+	[OPT_DATAPLANE] = "Dataplane", [OPT_HELP] = "help", [OPT_VERSION] = "Version",
+	[OPT_VERSION_GNU] = "version",	/* --version, as every rgm program */
+	NULL
 };
+
+/*
+ * Global options after the object ("rgmctl mapping list -j", as a new
+ * user types it): -j and -p only change the output and are taken wherever
+ * they stand; -n and -V change what runs and must come first, so they are
+ * refused by name rather than passed on as an argument the command ignores.
+ * Options of the object's own (-h, --raw-frame) and "-" are left alone;
+ * "--" stops the scan. Compacts argv[1..] in place.
+ */
+static int rgmctl_late_options(int *argc, char **argv)
+{
+	int i, n = 1, k;
+
+	for (i = 1; i < *argc; i++) {
+		const char *opt = argv[i] + 1;
+
+		if (argv[i][0] != '-' || !*opt) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (*opt == '-')
+			opt++;
+		if (!*opt) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		k = rgm_keyword(opt, rgmctl_options);
+		if (k == OPT_JSON) {
+			rgmctl.json = true;
+		} else if (k == OPT_PRETTY) {
+			rgmctl.pretty = true;
+		} else if (k == OPT_NETNS || k == OPT_DATAPLANE || k == OPT_VERSION ||
+			   k == OPT_VERSION_GNU) {
+			return rgmctl_usage_error(NULL, "option \"%s\" goes before the object: "
+						  "rgmctl %s ... %s ...", argv[i], argv[i],
+						  argv[0]);
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	*argc = n;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -118,11 +165,22 @@ int main(int argc, char **argv)
 			argc--, argv++;
 			rgmctl.netns = argv[0];
 			break;
+		case OPT_DATAPLANE:
+			if (argc < 2)
+				return rgmctl_usage_error(NULL, "option \"%s\" needs a dataplane",
+							  argv[0]);
+			argc--, argv++;
+			k = rgm_dp_parse(argv[0]);
+			if (k < 0)
+				return rgmctl_usage_error(NULL, "unknown dataplane \"%s\"", argv[0]);
+			rgmctl.dataplane = k;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return RGMCTL_OK;
 		case OPT_VERSION:
-			printf("rgmctl %s, rgm generic netlink version %d\n", RGMCTL_VERSION,
+		case OPT_VERSION_GNU:
+			printf("rgmctl %s, rgm generic netlink version %d\n", rgm_version,
 			       RGM_GENL_VERSION);
 			return RGMCTL_OK;
 		default:
@@ -136,6 +194,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return RGMCTL_USAGE;
 	}
+	ret = rgmctl_late_options(&argc, argv);
+	if (ret)
+		return ret;
 	if (rgmctl.netns) {
 		ret = rgmctl_netns_enter(rgmctl.netns);
 		if (ret)

@@ -49,7 +49,7 @@ static void print_addr_port(const char *word, const char *akey, const char *pkey
 	rgm_print_uint(RGM_PRINT_JSON, pkey, NULL, port);
 }
 
-static void print_server(const struct rgm_mapping *m)
+static void print_server(const struct rgm_map *m)
 {
 	char buf[INET_ADDRSTRLEN + 8];
 	char a[INET_ADDRSTRLEN] = "any";
@@ -74,7 +74,7 @@ static void print_server(const struct rgm_mapping *m)
 		rgm_print_null(RGM_PRINT_JSON, "server_port", NULL);
 }
 
-void rgmctl_print_mapping(const struct rgm_mapping *m)
+void rgmctl_print_mapping(const struct rgm_map *m)
 {
 	const char *proto = rgm_proto_name(m->proto);
 	const char *stream = rgm_stream_name(m->stream);
@@ -109,7 +109,7 @@ void rgmctl_print_mapping(const struct rgm_mapping *m)
 	rgm_print_u64(RGM_PRINT_ANY, "drops", "drops %" PRIu64, m->drops);
 }
 
-static void print_mappings(const struct rgm_mapping *maps, size_t n)
+static void print_mappings(const struct rgm_map *maps, size_t n)
 {
 	size_t i;
 
@@ -134,28 +134,28 @@ static int print_count(const char *key, const char *fmt, uint32_t count)
 
 /* ---- add, batch ---- */
 
-static int mapping_install(struct rgm_mapping *maps, unsigned int n)
+static int mapping_install(struct rgm_map *maps, unsigned int n)
 {
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	int ret;
 
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_map_add(nl, maps, n);
+	ret = rgm_dp_map_add(nl, maps, n);
 	if (ret) {
 		ret = rgmctl_nl_error(nl, ret);
 	} else {
 		print_mappings(maps, n);
 		ret = RGMCTL_OK;
 	}
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
 static int mapping_add(int argc, char **argv)
 {
-	struct rgm_mapping m;
+	struct rgm_map m;
 	char err[128];
 
 	if (argc < 1)
@@ -169,7 +169,7 @@ static int mapping_batch(int argc, char **argv)
 {
 	char line[BATCH_LINE_MAX + 2];
 	char *words[BATCH_WORDS];
-	struct rgm_mapping *maps;
+	struct rgm_map *maps;
 	unsigned int n = 0, lineno = 0;
 	const char *name;
 	char err[128];
@@ -245,14 +245,14 @@ out:
 /* ---- show ---- */
 
 struct mapping_list {
-	struct rgm_mapping *v;
+	struct rgm_map *v;
 	size_t n, cap;
 };
 
-static int mapping_collect(const struct rgm_mapping *m, void *arg)
+static int mapping_collect(const struct rgm_map *m, void *arg)
 {
 	struct mapping_list *l = arg;
-	struct rgm_mapping *v;
+	struct rgm_map *v;
 	size_t cap;
 
 	if (l->n == l->cap) {
@@ -277,7 +277,7 @@ static void mapping_restart(void *arg)
 
 static int mapping_cmp(const void *a, const void *b)
 {
-	const struct rgm_mapping *x = a, *y = b;
+	const struct rgm_map *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
 }
@@ -285,9 +285,9 @@ static int mapping_cmp(const void *a, const void *b)
 static int mapping_show(int argc, char **argv)
 {
 	struct mapping_list l = { 0 };
-	struct rgm_mapping m;
+	struct rgm_map m;
 	struct rgm_sel sel;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	char err[128];
 	int used, ret;
 
@@ -306,12 +306,12 @@ static int mapping_show(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (argc && (sel.kind == RGM_SEL_ID || sel.kind == RGM_SEL_KEY)) {
-		ret = rgm_nl_map_get(nl, &sel, &m);
+		ret = rgm_dp_map_get(nl, &sel, &m);
 		if (ret)
 			goto err;
 		print_mappings(&m, 1);
 	} else {
-		ret = rgm_nl_map_dump(nl, argc ? &sel.owner : NULL, mapping_collect,
+		ret = rgm_dp_map_dump(nl, argc ? &sel.owner : NULL, mapping_collect,
 				      mapping_restart, &l);
 		if (ret)
 			goto err;
@@ -320,12 +320,12 @@ static int mapping_show(int argc, char **argv)
 		print_mappings(l.v, l.n);
 	}
 	free(l.v);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return RGMCTL_OK;
 err:
 	ret = rgmctl_nl_error(nl, ret);
 	free(l.v);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
@@ -334,7 +334,7 @@ err:
 static int mapping_del(int argc, char **argv)
 {
 	struct rgm_sel sel;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	uint32_t count = 0;
 	char err[128];
 	int used, ret;
@@ -347,12 +347,12 @@ static int mapping_del(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_map_del(nl, &sel, &count);
+	ret = rgm_dp_map_del(nl, &sel, &count);
 	if (ret)
 		ret = rgmctl_nl_error(nl, ret);
 	else
 		ret = print_count("deleted", "deleted %u", count);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 
@@ -360,7 +360,7 @@ static int mapping_renew(int argc, char **argv)
 {
 	char *rest[argc + 1];
 	struct rgm_sel sel;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	uint32_t lease = 0, count = 0;
 	bool have_lease = false;
 	int i, nrest = 0, used, ret;
@@ -397,12 +397,12 @@ static int mapping_renew(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_map_renew(nl, &sel, lease, &count);
+	ret = rgm_dp_map_renew(nl, &sel, lease, &count);
 	if (ret)
 		ret = rgmctl_nl_error(nl, ret);
 	else
 		ret = print_count("renewed", "renewed %u", count);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 

@@ -26,7 +26,7 @@ static void monitor_signal(int sig)
 	monitor_stop = 1;
 }
 
-static void monitor_event(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason, void *arg)
+static void monitor_event(uint8_t cmd, const struct rgm_map *m, uint8_t reason, void *arg)
 {
 	const char *why = rgm_reason_name(reason);
 	char buf[16];
@@ -53,7 +53,7 @@ int do_monitor(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = monitor_signal };
 	sigset_t block, orig;
 	struct pollfd pfd;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	int ret;
 
 	if (argc == 1 && rgmctl_is_help(argv[0])) {
@@ -63,13 +63,13 @@ int do_monitor(int argc, char **argv)
 	if (argc)
 		return rgmctl_usage_error(OBJ, "monitor: unexpected \"%s\"", argv[0]);
 
-	ret = rgm_nl_events_open(&nl);
+	ret = rgm_dp_events_open(&nl, rgmctl.dataplane);
 	if (ret) {
 		if (nl)
-			rgmctl_error("%s", rgm_nl_errmsg(nl));
+			rgmctl_error("%s", rgm_dp_errmsg(nl));
 		else
 			rgmctl_error("%s", strerror(-ret));
-		rgm_nl_close(nl);
+		rgm_dp_close(nl);
 		return RGMCTL_ERR;
 	}
 	/* Compact whatever -p says: the contract is one object per line. */
@@ -85,7 +85,7 @@ int do_monitor(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	pfd.fd = rgm_nl_events_fd(nl);
+	pfd.fd = rgm_dp_events_fd(nl);
 	pfd.events = POLLIN;
 	ret = RGMCTL_OK;
 	while (!monitor_stop) {
@@ -97,24 +97,24 @@ int do_monitor(int argc, char **argv)
 		}
 		if (!(pfd.revents & POLLIN))
 			continue;
-		ret = rgm_nl_events_recv(nl, monitor_event, NULL);
+		ret = rgm_dp_events_recv(nl, monitor_event, NULL);
 		if (ret == -ENOBUFS) {
 			/* Tell the user and go on: later events are valid. */
-			fprintf(stderr, "Warning: %s\n", rgm_nl_errmsg(nl));
+			fprintf(stderr, "Warning: %s\n", rgm_dp_errmsg(nl));
 			ret = RGMCTL_OK;
 			continue;
 		}
 		if (ret == -EPROTO) {
-			fprintf(stderr, "Warning: %s\n", rgm_nl_errmsg(nl));
+			fprintf(stderr, "Warning: %s\n", rgm_dp_errmsg(nl));
 			ret = RGMCTL_OK;
 			continue;
 		}
 		if (ret) {
-			ret = rgmctl_error("%s", rgm_nl_errmsg(nl));
+			ret = rgmctl_error("%s", rgm_dp_errmsg(nl));
 			break;
 		}
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }

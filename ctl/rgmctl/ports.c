@@ -26,7 +26,7 @@ static int ports_free(int argc, char **argv)
 {
 	struct in_addr addr, *gaddr = NULL;
 	uint32_t count, flags = 0, i;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	uint16_t *ports;
 	int proto, k, ret;
 
@@ -67,7 +67,7 @@ static int ports_free(int argc, char **argv)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		goto out;
-	ret = rgm_nl_ports_free(nl, proto, gaddr, count, flags, ports);
+	ret = rgm_dp_ports_free(nl, proto, gaddr, count, flags, ports);
 	if (ret) {
 		ret = rgmctl_nl_error(nl, ret);
 		goto out_close;
@@ -85,7 +85,7 @@ static int ports_free(int argc, char **argv)
 	rgm_print_nl();
 	ret = RGMCTL_OK;
 out_close:
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 out:
 	free(ports);
 	return ret;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_parse.h"
 #include "rgm_print.h"
 
@@ -22,6 +22,7 @@
 struct rgmctl_opts {
 	bool json, pretty;
 	const char *netns;
+	enum rgm_dp_kind dataplane;	/* -D: default auto-detect */
 };
 extern struct rgmctl_opts rgmctl;
 
@@ -40,16 +41,16 @@ void stats_usage(FILE *f);
 void monitor_usage(FILE *f);
 
 /* The fields of one mapping into the open output object (mapping.c). */
-void rgmctl_print_mapping(const struct rgm_mapping *m);
+void rgmctl_print_mapping(const struct rgm_map *m);
 
 /* utils.c */
 int rgmctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rgmctl_usage_error(const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Prints the kernel's message (extack) for a failed call, returns 1. */
-int rgmctl_nl_error(struct rgm_nl *nl, int err);
+int rgmctl_nl_error(struct rgm_dp *nl, int err);
 /* 0 with *nl open, or 1 after printing why (module not loaded...). */
-int rgmctl_nl_open(struct rgm_nl **nl);
+int rgmctl_nl_open(struct rgm_dp **nl);
 int rgmctl_netns_enter(const char *name);
 /* True for "help" and its prefixes; also -h. */
 bool rgmctl_is_help(const char *word);

@@ -18,7 +18,7 @@ void stats_usage(FILE *f)
 static int stats_show(void)
 {
 	struct rgm_stats st;
-	struct rgm_nl *nl;
+	struct rgm_dp *nl;
 	const char *name;
 	unsigned int i;
 	int ret;
@@ -26,7 +26,7 @@ static int stats_show(void)
 	ret = rgmctl_nl_open(&nl);
 	if (ret)
 		return ret;
-	ret = rgm_nl_stats_get(nl, &st);
+	ret = rgm_dp_stats_get(nl, &st);
 	if (ret) {
 		ret = rgmctl_nl_error(nl, ret);
 		goto out;
@@ -43,7 +43,7 @@ static int stats_show(void)
 	rgm_print_close_object();
 	ret = RGMCTL_OK;
 out:
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	return ret;
 }
 

@@ -47,27 +47,27 @@ int rgmctl_usage_error(const char *object, const char *fmt, ...)
 	return RGMCTL_USAGE;
 }
 
-int rgmctl_nl_error(struct rgm_nl *nl, int err)
+int rgmctl_nl_error(struct rgm_dp *nl, int err)
 {
-	const char *msg = rgm_nl_errmsg(nl);
+	const char *msg = rgm_dp_errmsg(nl);
 
 	/* Nothing half built goes out after an error. */
 	rgm_print_teardown();
 	return rgmctl_error("%s", msg && *msg ? msg : strerror(-err));
 }
 
-int rgmctl_nl_open(struct rgm_nl **nl)
+int rgmctl_nl_open(struct rgm_dp **nl)
 {
 	int ret;
 
-	ret = rgm_nl_open(nl);
+	ret = rgm_dp_open(nl, rgmctl.dataplane);
 	if (!ret)
 		return RGMCTL_OK;
 	if (*nl)
-		rgmctl_error("%s", rgm_nl_errmsg(*nl));
+		rgmctl_error("%s", rgm_dp_errmsg(*nl));
 	else
 		rgmctl_error("%s", strerror(-ret));
-	rgm_nl_close(*nl);
+	rgm_dp_close(*nl);
 	*nl = NULL;
 	return RGMCTL_ERR;
 }

@@ -140,6 +140,16 @@ static int rgmd_conf_key(struct rgmd_conf *c, const char *key, const char *v, ch
 		return rgmd_conf_str(key, v, &c->ca, err, errlen);
 	if (!strcmp(key, "tls-priority"))
 		return rgmd_conf_str(key, v, &c->priority, err, errlen);
+	if (!strcmp(key, "dataplane")) {
+		int k = rgm_dp_parse(v);
+
+		if (k < 0) {
+			snprintf(err, errlen, "dataplane: '%s' is not kmod, nftables or auto", v);
+			return -EINVAL;
+		}
+		c->dataplane = k;
+		return 0;
+	}
 	if (!strcmp(key, "state-dir"))
 		return rgmd_conf_str(key, v, &c->state_dir, err, errlen);
 	if (!strcmp(key, "gateway-id")) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 #include "rgm_tls.h"
 
@@ -26,6 +27,7 @@ struct rgmd_conf {
 	char *server;			/* call-home: HOST:PORT */
 	char *listen;			/* listen: ADDR:PORT */
 	char *cert, *key, *ca, *priority, *gateway_id, *state_dir;
+	enum rgm_dp_kind dataplane;	/* default auto */
 	char *allow[RGM_TLS_ALLOW_MAX];
 	unsigned int n_allow;
 	unsigned int handshake_timeout;	/* seconds */

@@ -22,12 +22,13 @@
 #include "engine_map.h"
 #include "engine_ops.h"
 #include "engine_session.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 #include "rgm_proto.h"
 
-struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char *gateway_id,
-					const char *state_dir, char *err, size_t errlen)
+struct rgmd_engine *rgmd_engine_new_dp(const struct rgm_policy *pol, const char *gateway_id,
+				       const char *state_dir, enum rgm_dp_kind dataplane,
+				       char *err, size_t errlen)
 {
 	struct rgmd_engine *e;
 	unsigned int i;
@@ -45,20 +46,26 @@ struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char
 	snprintf(e->gateway_id, sizeof(e->gateway_id), "%s", gateway_id ? gateway_id : "");
 	snprintf(e->state_dir, sizeof(e->state_dir), "%s", state_dir ? state_dir : RGMD_STATE_DIR);
 
-	ret = rgm_nl_open(&e->nl);
+	ret = rgm_dp_open(&e->nl, dataplane);
+	/* rgmd's auto: the module if it is loaded, else nftables (created) */
+	if (ret == -ENOENT && dataplane == RGM_DP_AUTO) {
+		rgm_dp_close(e->nl);
+		ret = rgm_dp_open(&e->nl, RGM_DP_NFT);
+	}
 	if (ret) {
-		snprintf(err, errlen, "netlink: %s", e->nl ? rgm_nl_errmsg(e->nl) : strerror(-ret));
+		snprintf(err, errlen, "dataplane: %s", e->nl ? rgm_dp_errmsg(e->nl) : strerror(-ret));
 		goto err_nl;
 	}
 	/* subscribe before the dump so that nothing expires unseen between them */
-	ret = rgm_nl_events_open(&e->ev);
+	ret = rgm_dp_events_open(&e->ev, rgm_dp_kind(e->nl));
 	if (ret) {
-		snprintf(err, errlen, "netlink events: %s", strerror(-ret));
+		snprintf(err, errlen, "dataplane events: %s",
+			 e->ev ? rgm_dp_errmsg(e->ev) : strerror(-ret));
 		goto err_ev;
 	}
 	ret = rgmd_session_snapshot(e);
 	if (ret) {
-		snprintf(err, errlen, "dump: %s", rgm_nl_errmsg(e->nl));
+		snprintf(err, errlen, "dump: %s", rgm_dp_errmsg(e->nl));
 		goto err_dump;
 	}
 	/* adopt what is installed: owner cookies become unnamed sessions */
@@ -77,12 +84,23 @@ err_sync:
 	rgmd_session_free_all(e);
 err_dump:
 	free(e->snap);
-	rgm_nl_close(e->ev);
+	rgm_dp_close(e->ev);
 err_ev:
-	rgm_nl_close(e->nl);
+	rgm_dp_close(e->nl);
 err_nl:
 	free(e);
 	return NULL;
+}
+
+struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char *gateway_id,
+					const char *state_dir, char *err, size_t errlen)
+{
+	return rgmd_engine_new_dp(pol, gateway_id, state_dir, RGM_DP_KMOD, err, errlen);
+}
+
+enum rgm_dp_kind rgmd_engine_dataplane(const struct rgmd_engine *e)
+{
+	return rgm_dp_kind(e->nl);
 }
 
 struct rgmd_engine *rgmd_engine_new(const struct rgm_policy *pol, const char *gateway_id,
@@ -97,8 +115,8 @@ void rgmd_engine_free(struct rgmd_engine *e)
 		return;
 	rgmd_session_free_all(e);
 	free(e->snap);
-	rgm_nl_close(e->ev);
-	rgm_nl_close(e->nl);
+	rgm_dp_close(e->ev);
+	rgm_dp_close(e->nl);
 	free(e);
 }
 
@@ -231,7 +249,7 @@ void rgmd_engine_tick(struct rgmd_engine *e)
 
 int rgmd_engine_events_fd(struct rgmd_engine *e)
 {
-	return rgm_nl_events_fd(e->ev);
+	return rgm_dp_events_fd(e->ev);
 }
 
 /* Expired tuples of one owner, gathered while the kernel's events are read. */
@@ -248,7 +266,7 @@ struct rgmd_engine_events_ctx {
 	unsigned int n, cap;
 };
 
-static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8_t reason,
+static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_map *m, uint8_t reason,
 				 void *arg)
 {
 	struct rgmd_engine_events_ctx *c = arg;
@@ -309,7 +327,7 @@ static void rgmd_engine_event_cb(uint8_t cmd, const struct rgm_mapping *m, uint8
 static void rgmd_engine_events_resync(struct rgmd_engine *e, struct rgmd_engine_events_ctx *c)
 {
 	struct rgmd_session *s;
-	struct rgm_mapping m;
+	struct rgm_map m;
 	unsigned int i, j;
 
 	if (rgmd_session_snapshot(e))
@@ -337,7 +355,7 @@ void rgmd_engine_events(struct rgmd_engine *e, rgmd_notify_fn notify, void *arg)
 	unsigned int i;
 	size_t len;
 
-	if (rgm_nl_events_recv(e->ev, rgmd_engine_event_cb, &c) == -ENOBUFS) {
+	if (rgm_dp_events_recv(e->ev, rgmd_engine_event_cb, &c) == -ENOBUFS) {
 		e->event_overflows++;
 		rgmd_engine_events_resync(e, &c);
 	}

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 
 struct rgmd_engine;
@@ -34,6 +35,13 @@ void rgmd_engine_free(struct rgmd_engine *e);
 #define RGMD_STATE_DIR "/run/rgmd"
 struct rgmd_engine *rgmd_engine_new_dir(const struct rgm_policy *pol, const char *gateway_id,
 					const char *state_dir, char *err, size_t errlen);
+/* Addition: as rgmd_engine_new_dir (which uses rgm.ko), on the dataplane
+ * rgmd.conf "dataplane" names; RGM_DP_AUTO: rgm.ko if it is loaded, else
+ * nftables. */
+struct rgmd_engine *rgmd_engine_new_dp(const struct rgm_policy *pol, const char *gateway_id,
+				       const char *state_dir, enum rgm_dp_kind dataplane,
+				       char *err, size_t errlen);
+enum rgm_dp_kind rgmd_engine_dataplane(const struct rgmd_engine *e);
 /* The epoch hello reports (for logs). */
 uint64_t rgmd_engine_epoch(const struct rgmd_engine *e);
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 
 struct rgmd_session;
@@ -21,13 +21,13 @@ struct rgmd_engine {
 	char gateway_id[128];
 	char state_dir[256];
 	uint64_t epoch;
-	struct rgm_nl *nl;		/* requests */
-	struct rgm_nl *ev;		/* RGM_MCGRP_EVENTS */
+	struct rgm_dp *nl;		/* requests */
+	struct rgm_dp *ev;		/* events: MAP_NEW, MAP_GONE */
 	struct rgmd_session *sessions;
 	struct rgm_config kcfg;		/* refreshed by rgmd_ops_kcfg_refresh */
 	unsigned int event_overflows;	/* events socket overflows resynced */
 	/* the last table snapshot */
-	struct rgm_mapping *snap;
+	struct rgm_map *snap;
 	unsigned int n_snap, cap_snap;
 };
 

@@ -14,7 +14,7 @@
 #include "engine_map.h"
 #include "engine_ops.h"
 #include "engine_session.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 #include "rgm_proto.h"
 
@@ -37,7 +37,7 @@ static bool rgmd_map_matches(const struct rgmd_session *s, const struct rgm_req 
 		const struct rgm_req_stream *st = &req->streams[i];
 
 		for (j = 0; j < s->n_maps; j++) {
-			const struct rgm_mapping *m = &s->maps[j];
+			const struct rgm_map *m = &s->maps[j];
 
 			if (used[j] || m->proto != st->proto || m->stream != st->stream ||
 			    m->local_addr.s_addr != st->local_addr.s_addr ||
@@ -49,7 +49,7 @@ static bool rgmd_map_matches(const struct rgmd_session *s, const struct rgm_req 
 				continue;
 			if (st->rtcp) {
 				for (k = 0; k < s->n_maps; k++) {
-					const struct rgm_mapping *c = &s->maps[k];
+					const struct rgm_map *c = &s->maps[k];
 
 					if (!used[k] && k != j && c->proto == m->proto &&
 					    c->stream == m->stream &&
@@ -76,12 +76,12 @@ static bool rgmd_map_matches(const struct rgmd_session *s, const struct rgm_req 
 }
 
 static int rgmd_map_reply(struct json_object *reply, const struct rgm_req *req,
-			  const struct rgm_mapping *maps, const unsigned int *first,
+			  const struct rgm_map *maps, const unsigned int *first,
 			  bool replayed)
 {
 	struct json_object *a = json_object_new_array(), *o, *ids;
 	unsigned int i;
-	const struct rgm_mapping *m;
+	const struct rgm_map *m;
 
 	for (i = 0; a && i < req->n_streams; i++) {
 		m = &maps[first[i]];
@@ -122,21 +122,21 @@ static int rgmd_map_replay(struct rgmd_engine *e, struct rgmd_session *s,
 			   const struct rgm_req *req, const unsigned int *first,
 			   struct json_object *reply, struct rgm_proto_error *perr)
 {
-	struct rgm_mapping *maps;
+	struct rgm_map *maps;
 	unsigned int idx[RGM_PROTO_STREAMS_MAX], i, j, n = 0;
 	struct rgm_sel sel = { .kind = RGM_SEL_OWNER, .owner = s->cookie };
 	uint32_t count;
 	int ret;
 
 	/* a retry also renews the lease to what it asks for */
-	ret = rgm_nl_map_renew(e->nl, &sel, req->lease, &count);
+	ret = rgm_dp_map_renew(e->nl, &sel, req->lease, &count);
 	if (ret)
 		return rgmd_ops_kfail(e, perr, "renew", ret);
 	maps = calloc(2 * req->n_streams, sizeof(*maps));
 	if (!maps)
 		return rgmd_ops_fail(perr, RGM_ERR_INTERNAL, "out of memory");
 	for (i = 0; i < req->n_streams; i++) {
-		const struct rgm_mapping *m = &s->maps[first[i]];
+		const struct rgm_map *m = &s->maps[first[i]];
 
 		idx[i] = n;
 		maps[n++] = *m;
@@ -274,7 +274,7 @@ int rgmd_map_op(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		struct rgm_proto_error *perr)
 {
 	struct in_addr self[RGMD_SELF_ADDRS_MAX], ga;
-	struct rgm_mapping maps[2 * RGM_PROTO_STREAMS_MAX];
+	struct rgm_map maps[2 * RGM_PROTO_STREAMS_MAX];
 	unsigned int first[RGM_PROTO_STREAMS_MAX];
 	struct rgmd_map_ctx c = { .n_ports = 0 };
 	unsigned int n_self, n = 0, i, j, hosts, total, consumed = 0;
@@ -336,7 +336,7 @@ int rgmd_map_op(struct rgmd_engine *e, const struct rgmd_peer *peer,
 			goto out;
 		first[i] = n;
 		for (j = 0; j < (st->rtcp ? 2u : 1u); j++) {
-			struct rgm_mapping *m = &maps[n++];
+			struct rgm_map *m = &maps[n++];
 
 			memset(m, 0, sizeof(*m));
 			m->proto = st->proto;
@@ -359,7 +359,7 @@ int rgmd_map_op(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		goto denied;
 
 	/* one batch: the kernel installs all or none */
-	ret = rgm_nl_map_add(e->nl, maps, n);
+	ret = rgm_dp_map_add(e->nl, maps, n);
 	if (ret) {
 		ret = rgmd_ops_kfail(e, perr, "map", ret);
 		goto out;

@@ -22,7 +22,7 @@
 #include "engine_int.h"
 #include "engine_ops.h"
 #include "engine_session.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_policy.h"
 #include "rgm_proto.h"
 
@@ -62,12 +62,12 @@ int rgmd_ops_kfail(struct rgmd_engine *e, struct rgm_proto_error *perr, const ch
 		code = RGM_ERR_INTERNAL;
 		break;
 	}
-	return rgmd_ops_fail(perr, code, "kernel refused %s: %s", what, rgm_nl_errmsg(e->nl));
+	return rgmd_ops_fail(perr, code, "kernel refused %s: %s", what, rgm_dp_errmsg(e->nl));
 }
 
 int rgmd_ops_kcfg_refresh(struct rgmd_engine *e, struct rgm_proto_error *perr)
 {
-	int ret = rgm_nl_config_get(e->nl, &e->kcfg);
+	int ret = rgm_dp_config_get(e->nl, &e->kcfg);
 
 	if (ret)
 		return rgmd_ops_kfail(e, perr, "config get", ret);
@@ -482,7 +482,7 @@ int rgmd_ops_renew(struct rgmd_engine *e, const struct rgmd_peer *peer,
 	}
 	rgmd_ops_session_claim(s, peer, req->session);
 	sel.owner = s->cookie;
-	ret = rgm_nl_map_renew(e->nl, &sel, req->lease, &count);
+	ret = rgm_dp_map_renew(e->nl, &sel, req->lease, &count);
 	if (ret)
 		return rgmd_ops_kfail(e, perr, "renew", ret);
 	for (i = 0; i < s->n_maps; i++)
@@ -510,7 +510,7 @@ int rgmd_ops_unmap(struct rgmd_engine *e, const struct rgmd_peer *peer,
 		return rgmd_ops_fail(perr, RGM_ERR_NO_SUCH_SESSION, "no session '%s'",
 				     req->session);
 	sel.owner = s->cookie;
-	ret = rgm_nl_map_del(e->nl, &sel, &count);
+	ret = rgm_dp_map_del(e->nl, &sel, &count);
 	if (ret)
 		return rgmd_ops_kfail(e, perr, "unmap", ret);
 	released = s->n_resv;

@@ -10,12 +10,12 @@
 
 #include "engine_int.h"
 #include "engine_session.h"
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 
-static int rgmd_session_snap_cb(const struct rgm_mapping *m, void *arg)
+static int rgmd_session_snap_cb(const struct rgm_map *m, void *arg)
 {
 	struct rgmd_engine *e = arg;
-	struct rgm_mapping *n;
+	struct rgm_map *n;
 	unsigned int cap;
 
 	if (e->n_snap == e->cap_snap) {
@@ -43,7 +43,7 @@ static void rgmd_session_snap_restart(void *arg)
 int rgmd_session_snapshot(struct rgmd_engine *e)
 {
 	e->n_snap = 0;
-	return rgm_nl_map_dump(e->nl, NULL, rgmd_session_snap_cb, rgmd_session_snap_restart, e);
+	return rgm_dp_map_dump(e->nl, NULL, rgmd_session_snap_cb, rgmd_session_snap_restart, e);
 }
 
 struct rgmd_session *rgmd_session_by_cookie(struct rgmd_engine *e, uint64_t cookie)
@@ -108,9 +108,9 @@ void rgmd_session_free_all(struct rgmd_engine *e)
 	}
 }
 
-int rgmd_session_add_map(struct rgmd_session *s, const struct rgm_mapping *m)
+int rgmd_session_add_map(struct rgmd_session *s, const struct rgm_map *m)
 {
-	struct rgm_mapping *n;
+	struct rgm_map *n;
 	unsigned int i, cap;
 
 	for (i = 0; i < s->n_maps; i++) {
@@ -156,7 +156,7 @@ int rgmd_session_sync_all(struct rgmd_engine *e)
 	for (s = e->sessions; s; s = s->next)
 		s->n_maps = 0;
 	for (i = 0; i < e->n_snap; i++) {
-		const struct rgm_mapping *m = &e->snap[i];
+		const struct rgm_map *m = &e->snap[i];
 
 		if (!m->owner)
 			continue;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 #include "rgm_proto.h"
 
 #define RGMD_RESV_PER_SESSION	64	/* reserved ports one session may hold */
@@ -39,7 +39,7 @@ struct rgmd_session {
 	bool adopted;
 	char name[RGM_PROTO_SESSION_MAX + 1];
 	char peer[RGMD_PEER_MAX];	/* empty: not yet claimed by a peer */
-	struct rgm_mapping *maps;	/* installed, as of the last sync */
+	struct rgm_map *maps;	/* installed, as of the last sync */
 	unsigned int n_maps, cap_maps;
 	struct rgmd_resv resv[RGMD_RESV_PER_SESSION];
 	unsigned int n_resv;
@@ -56,7 +56,7 @@ void rgmd_session_free(struct rgmd_engine *e, struct rgmd_session *s);
 /* Frees the sessions that hold neither mappings nor reservations. */
 void rgmd_session_gc(struct rgmd_engine *e);
 void rgmd_session_free_all(struct rgmd_engine *e);
-int rgmd_session_add_map(struct rgmd_session *s, const struct rgm_mapping *m);
+int rgmd_session_add_map(struct rgmd_session *s, const struct rgm_map *m);
 void rgmd_session_del_map(struct rgmd_session *s, uint32_t id);
 /* The reservation of (proto, addr, port) in any session, and its owner. */
 struct rgmd_resv *rgmd_session_resv_find(struct rgmd_engine *e, uint8_t proto,

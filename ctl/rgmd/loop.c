@@ -158,6 +158,9 @@ static void rgmd_loop_reload(struct rgmd *d)
 	if (nc->mode != d->conns.conf->mode ||
 	    (nc->listen && d->conns.conf->listen && strcmp(nc->listen, d->conns.conf->listen)))
 		rgmd_warn("reload: mode and listen address need a restart; unchanged");
+	if (nc->dataplane != d->conns.conf->dataplane)
+		rgmd_warn("reload: the dataplane needs a restart; unchanged");
+	nc->dataplane = d->conns.conf->dataplane;
 	/* Open sessions keep the credentials they were verified with; new
 	 * ones use the new certificates, allow list and limits. */
 	rgm_tls_put(d->conns.tls);

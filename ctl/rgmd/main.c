@@ -6,6 +6,8 @@
  *
  *   rgmd [-c FILE] [-d]            run in the foreground, log to stderr
  *   rgmd --check-config [-c FILE]  validate FILE and the certificates, exit
+ *
+ * Under systemd (Type=notify) it reports READY=1 once it listens or dials.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -18,16 +20,22 @@
 #include "log.h"
 #include "loop.h"
 #include "rgm_log.h"
+#include "rgm_notify.h"
 #include "rgm_tls.h"
+#include "rgm_version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: rgmd [-c FILE] [-d]\n"
 		"       rgmd --check-config [-c FILE]\n"
+		"       rgmd { --help | --version }\n"
+		"\n"
 		"  -c, --config FILE   configuration (default " RGMD_DEFAULT_CONF ")\n"
 		"  -d, --debug         log debug messages too\n"
-		"  -t, --check-config  validate the configuration and certificates, then exit\n");
+		"  -t, --check-config  validate the configuration and certificates, then exit\n"
+		"  -h, --help          print this help\n"
+		"  -V, --version       print the version\n");
 }
 
 int main(int argc, char **argv)
@@ -37,6 +45,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "check-config", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = RGMD_DEFAULT_CONF;
@@ -50,7 +59,7 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 
 	rgm_log_setup("rgmd");
-	while ((opt = getopt_long(argc, argv, "c:dth", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:dthV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -63,6 +72,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			rgm_version_print("rgmd");
 			return 0;
 		default:
 			usage(stderr);
@@ -100,8 +112,8 @@ int main(int argc, char **argv)
 		goto err_engine;
 	}
 
-	engine = rgmd_engine_new_dir(&conf->policy, conf->gateway_id, conf->state_dir, err,
-				     sizeof(err));
+	engine = rgmd_engine_new_dp(&conf->policy, conf->gateway_id, conf->state_dir,
+				    conf->dataplane, err, sizeof(err));
 	if (!engine) {
 		rgmd_err("engine: %s", err);
 		goto err_engine;
@@ -110,9 +122,11 @@ int main(int argc, char **argv)
 		rgmd_err("cannot start");
 		goto err_setup;
 	}
-	rgmd_info("gateway %s: %s mode, max %u connections, max frame %u, rate %u/s burst %u",
+	rgmd_info("gateway %s: %s mode, %s dataplane, max %u connections, max frame %u, rate %u/s burst %u",
 		  conf->gateway_id, conf->mode == RGMD_MODE_LISTEN ? "listen" : "call-home",
+		  rgm_dp_name(rgmd_engine_dataplane(engine)),
 		  conf->max_connections, conf->max_frame, conf->rate, conf->burst);
+	rgm_notify("READY=1");
 	ret = rgmd_loop_run(&d) ? 1 : 0;
 	/* d owns whatever configuration and credentials a reload installed. */
 	conf = d.conns.conf;

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The appliance-mediated path over UPnP IGD (libminiupnpc): find the
+ * gateway on the LAN, map each stream's RTP and RTCP ports to this host
+ * for the lease, limited to the media server where the gateway supports a
+ * remote host, renew before the lease ends, delete on teardown. The
+ * gateway's SOAP errors become the portal's codes (ap.h, ap_gw_*).
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <miniupnpc/miniupnpc.h>
+#include <miniupnpc/upnpcommands.h>
+#include <miniupnpc/upnperrors.h>
+
+#include "ap.h"
+
+#define AP_UPNP_DISCOVER_MS	2000
+
+struct ap_gw {
+	struct UPNPUrls urls;
+	struct IGDdatas data;
+	char lanaddr[64];
+	struct ap_gw_map maps[2 * AP_MAX_STREAMS];	/* RTP, RTCP of each stream */
+	unsigned int n_maps;
+	bool remote_host;		/* the gateway took our remote host filter */
+	unsigned int lease;
+	pthread_t keeper;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool keeping, stop;
+};
+
+/* UPnP IGD error codes (UPnP-gw-WANIPConnection) to the portal's. */
+static void ap_upnp_err(int rc, struct ap_gw_error *e, const char *what)
+{
+	const char *code;
+
+	switch (rc) {
+	case 718:	/* ConflictInMappingEntry */
+		code = "port-conflict";
+		break;
+	case 728:	/* NoPortMapsAvailable */
+		code = "gateway-full";
+		break;
+	case 606:	/* Action not authorized */
+	case 729:	/* ConflictWithOtherMechanisms */
+		code = "policy-denied";
+		break;
+	case UPNPCOMMAND_HTTP_ERROR:
+		code = "gateway-unreachable";
+		break;
+	default:
+		code = "gateway-refused";
+	}
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	snprintf(e->msg, sizeof(e->msg), "UPnP IGD: %s: error %d (%s)", what, rc, strupnperror(rc));
+}
+
+static int ap_upnp_add(struct ap_gw *g, const struct ap_gw_map *m, const char *remote)
+{
+	char ext[8], in[8], lease[16], desc[64];
+
+	snprintf(ext, sizeof(ext), "%u", m->ext_port);
+	snprintf(in, sizeof(in), "%u", m->local_port);
+	snprintf(lease, sizeof(lease), "%u", g->lease);
+	snprintf(desc, sizeof(desc), "rgm %s", m->what);
+	return UPNP_AddPortMapping(g->urls.controlURL, g->data.first.servicetype, ext, in,
+				   g->lanaddr, desc, m->proto, remote, lease);
+}
+
+static void ap_upnp_del(struct ap_gw *g, const struct ap_gw_map *m)
+{
+	char ext[8];
+
+	snprintf(ext, sizeof(ext), "%u", m->ext_port);
+	UPNP_DeletePortMapping(g->urls.controlURL, g->data.first.servicetype, ext, m->proto,
+			       g->remote_host ? m->remote : NULL);
+}
+
+struct ap_gw *ap_gw_upnp_open(struct in_addr lan, struct ap_gw_error *e)
+{
+	char ifaddr[INET_ADDRSTRLEN];
+	struct UPNPDev *devs;
+	struct ap_gw *g;
+	int err = 0, rc;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	inet_ntop(AF_INET, &lan, ifaddr, sizeof(ifaddr));
+	devs = upnpDiscover(AP_UPNP_DISCOVER_MS, ifaddr, NULL, 0, 0, 2, &err);
+	rc = devs ? UPNP_GetValidIGD(devs, &g->urls, &g->data, g->lanaddr, sizeof(g->lanaddr)) : 0;
+	freeUPNPDevlist(devs);
+	if (rc != 1) {
+		if (rc)
+			FreeUPNPUrls(&g->urls);
+		free(g);
+		snprintf(e->code, sizeof(e->code), "gateway-unreachable");
+		snprintf(e->msg, sizeof(e->msg), "UPnP IGD: %s on the LAN of %s (UPnP off?)",
+			 rc == 0 ? "no Internet gateway device answered" :
+			 "the gateway device is not connected", ifaddr);
+		return NULL;
+	}
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	return g;
+}
+
+int ap_gw_upnp_external(struct ap_gw *g, struct in_addr *out, struct ap_gw_error *e)
+{
+	char ip[40] = "";
+	int rc;
+
+	rc = UPNP_GetExternalIPAddress(g->urls.controlURL, g->data.first.servicetype, ip);
+	if (rc != UPNPCOMMAND_SUCCESS) {
+		ap_upnp_err(rc, e, "GetExternalIPAddress");
+		return -1;
+	}
+	if (inet_pton(AF_INET, ip, out) != 1) {
+		snprintf(e->code, sizeof(e->code), "gateway-refused");
+		snprintf(e->msg, sizeof(e->msg), "UPnP IGD: the external address '%.40s' is not "
+			 "an IPv4 address", ip);
+		return -1;
+	}
+	return 0;
+}
+
+int ap_gw_upnp_map(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n,
+		   unsigned int lease, struct ap_gw_error *e)
+{
+	unsigned int i;
+	int rc;
+
+	g->lease = lease;
+	g->remote_host = true;
+	for (i = 0; i < n && i < 2 * AP_MAX_STREAMS; i++) {
+		rc = ap_upnp_add(g, &maps[i], g->remote_host ? maps[i].remote : NULL);
+		if (rc == 726 && g->remote_host) {
+			/* RemoteHostOnlySupportsWildcard: any sender, as UPnP allows */
+			fprintf(stderr, "rgm-appliance: the gateway cannot limit a mapping to the "
+				"media server; mapping for any sender\n");
+			g->remote_host = false;
+			rc = ap_upnp_add(g, &maps[i], NULL);
+		}
+		if (rc != UPNPCOMMAND_SUCCESS) {
+			char what[80];
+
+			snprintf(what, sizeof(what), "AddPortMapping %s %u -> %u", maps[i].proto,
+				 maps[i].ext_port, maps[i].local_port);
+			ap_upnp_err(rc, e, what);
+			g->n_maps = i;
+			ap_gw_upnp_unmap(g);	/* leave nothing behind */
+			return -1;
+		}
+		g->maps[i] = maps[i];
+	}
+	g->n_maps = i;
+	return 0;
+}
+
+/* Renews the mappings at two thirds of the lease, until stopped. */
+static void *ap_upnp_keeper(void *arg)
+{
+	struct ap_gw *g = arg;
+	struct timespec ts;
+	unsigned int i;
+	int rc;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += g->lease * 2 / 3 ? g->lease * 2 / 3 : 1;
+		if (!pthread_cond_timedwait(&g->cond, &g->lock, &ts) || g->stop)
+			continue;
+		for (i = 0; i < g->n_maps; i++) {
+			/* the same mapping again: the gateway restarts its lease */
+			rc = ap_upnp_add(g, &g->maps[i], g->remote_host ? g->maps[i].remote : NULL);
+			if (rc != UPNPCOMMAND_SUCCESS)
+				fprintf(stderr, "rgm-appliance: UPnP IGD: renewing %s %u: error %d "
+					"(%s)\n", g->maps[i].proto, g->maps[i].ext_port, rc,
+					strupnperror(rc));
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+int ap_gw_upnp_keep(struct ap_gw *g)
+{
+	if (pthread_create(&g->keeper, NULL, ap_upnp_keeper, g))
+		return -1;
+	g->keeping = true;
+	return 0;
+}
+
+void ap_gw_upnp_unmap(struct ap_gw *g)
+{
+	unsigned int i;
+
+	if (g->keeping) {
+		pthread_mutex_lock(&g->lock);
+		g->stop = true;
+		pthread_cond_signal(&g->cond);
+		pthread_mutex_unlock(&g->lock);
+		pthread_join(g->keeper, NULL);
+		g->keeping = false;
+	}
+	for (i = 0; i < g->n_maps; i++)
+		ap_upnp_del(g, &g->maps[i]);
+	g->n_maps = 0;
+}
+
+void ap_gw_upnp_close(struct ap_gw *g)
+{
+	if (!g)
+		return;
+	ap_gw_upnp_unmap(g);
+	FreeUPNPUrls(&g->urls);
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
