@@ -12,7 +12,8 @@
  *   bench-nl lat GADDR K                  K single adds, each followed by a
  *                                         delete by id, on GADDR (a probe
  *                                         address no filler uses); then 16
- *                                         batches of RGM_BATCH_MAX adds and
+ *                                         (BENCH_NBATCH) batches of
+ *                                         RGM_BATCH_MAX adds and
  *                                         one delete by owner
  *   bench-nl nft-lat TABLE MAP K          the same with libnftables on an
  *                                         nft map: add element / delete
@@ -26,6 +27,8 @@
  *                                         of 100 ms, and reports the rate it
  *                                         reached and the slowest tick
  *
+ * fill, lat and churn drive rgm.ko, or with BENCH_DP=nftables rgmd's
+ * nftables dataplane (lib/rgm_dp.h), through the calls rgmd makes.
  * The port range is PMIN..PMAX (BENCH_PMIN/BENCH_PMAX in the environment,
  * default 1024..65535), as configured by the script.
  */
@@ -39,14 +42,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <nftables/libnftables.h>
-#include "rgm_nl.h"
+#include "rgm_dp.h"
 
 extern char **environ;
 
 #define LAN_HOST	"10.0.0.3"
 #define LAN_PORT	5000
 #define LEASE		3600
-#define NBATCH		16
+static unsigned int nbatch = 16;	/* BENCH_nbatch */
 
 static unsigned int pmin = 1024, pmax = 65535;
 
@@ -76,7 +79,7 @@ static void print_pct(const char *name, double *v, unsigned int n)
 	       name, v[n - 1] * 1e6);
 }
 
-static void map_init(struct rgm_mapping *m, struct in_addr g, unsigned int port,
+static void map_init(struct rgm_map *m, struct in_addr g, unsigned int port,
 		     uint64_t owner)
 {
 	memset(m, 0, sizeof(*m));
@@ -89,9 +92,9 @@ static void map_init(struct rgm_mapping *m, struct in_addr g, unsigned int port,
 	m->owner = owner;
 }
 
-static int nl_fail(struct rgm_nl *nl, const char *what, int err)
+static int nl_fail(struct rgm_dp *nl, const char *what, int err)
 {
-	fprintf(stderr, "bench-nl: %s: %s\n", what, err ? rgm_nl_errmsg(nl) : "?");
+	fprintf(stderr, "bench-nl: %s: %s\n", what, err ? rgm_dp_errmsg(nl) : "?");
 	return 1;
 }
 
@@ -108,10 +111,10 @@ static int parse_addrs(char *list, struct in_addr *a, unsigned int max)
 	return n;
 }
 
-static int do_fill(struct rgm_nl *nl, char *addrs, unsigned long from, unsigned long to)
+static int do_fill(struct rgm_dp *nl, char *addrs, unsigned long from, unsigned long to)
 {
 	struct in_addr g[RGM_GLOBAL_ADDRS_MAX];
-	struct rgm_mapping m[RGM_BATCH_MAX];
+	struct rgm_map m[RGM_BATCH_MAX];
 	unsigned long span = pmax - pmin + 1, k;
 	unsigned int n = 0;
 	int na, err;
@@ -126,7 +129,7 @@ static int do_fill(struct rgm_nl *nl, char *addrs, unsigned long from, unsigned 
 	for (k = from; k < to; k++) {
 		map_init(&m[n++], g[k / span], pmin + k % span, 1);
 		if (n == RGM_BATCH_MAX || k + 1 == to) {
-			err = rgm_nl_map_add(nl, m, n);
+			err = rgm_dp_map_add(nl, m, n);
 			if (err)
 				return nl_fail(nl, "fill", err);
 			n = 0;
@@ -136,10 +139,10 @@ static int do_fill(struct rgm_nl *nl, char *addrs, unsigned long from, unsigned 
 	return 0;
 }
 
-/* Batched: NBATCH batches of RGM_BATCH_MAX adds, then one delete by owner. */
-static int rgm_batched(struct rgm_nl *nl, struct in_addr g)
+/* Batched: nbatch batches of RGM_BATCH_MAX adds, then one delete by owner. */
+static int rgm_batched(struct rgm_dp *nl, struct in_addr g)
 {
-	struct rgm_mapping m[RGM_BATCH_MAX];
+	struct rgm_map m[RGM_BATCH_MAX];
 	struct rgm_sel sel = { .kind = RGM_SEL_OWNER, .owner = 7 };
 	unsigned int b, i, port = pmin;
 	uint32_t count;
@@ -147,27 +150,27 @@ static int rgm_batched(struct rgm_nl *nl, struct in_addr g)
 	int err;
 
 	t0 = now();
-	for (b = 0; b < NBATCH; b++) {
+	for (b = 0; b < nbatch; b++) {
 		for (i = 0; i < RGM_BATCH_MAX; i++)
 			map_init(&m[i], g, port++, 7);
-		err = rgm_nl_map_add(nl, m, RGM_BATCH_MAX);
+		err = rgm_dp_map_add(nl, m, RGM_BATCH_MAX);
 		if (err)
 			return nl_fail(nl, "batched add", err);
 	}
 	t1 = now();
-	err = rgm_nl_map_del(nl, &sel, &count);
-	if (err || count != NBATCH * RGM_BATCH_MAX)
+	err = rgm_dp_map_del(nl, &sel, &count);
+	if (err || count != nbatch * RGM_BATCH_MAX)
 		return nl_fail(nl, "delete by owner", err);
-	printf("batch_adds_per_s %.0f\n", NBATCH * RGM_BATCH_MAX / (t1 - t0));
-	printf("owner_del_per_s %.0f\n", NBATCH * RGM_BATCH_MAX / (now() - t1));
+	printf("batch_adds_per_s %.0f\n", nbatch * RGM_BATCH_MAX / (t1 - t0));
+	printf("owner_del_per_s %.0f\n", nbatch * RGM_BATCH_MAX / (now() - t1));
 	return 0;
 }
 
-static int do_lat(struct rgm_nl *nl, const char *addr, unsigned int k)
+static int do_lat(struct rgm_dp *nl, const char *addr, unsigned int k)
 {
 	double *add = calloc(k, sizeof(double)), *del = calloc(k, sizeof(double));
 	struct rgm_sel sel = { .kind = RGM_SEL_ID };
-	struct rgm_mapping m;
+	struct rgm_map m;
 	struct in_addr g;
 	unsigned int i;
 	uint32_t count;
@@ -179,12 +182,12 @@ static int do_lat(struct rgm_nl *nl, const char *addr, unsigned int k)
 	for (i = 0; i < k; i++) {
 		map_init(&m, g, pmin + i % (pmax - pmin + 1), 9);
 		t0 = now();
-		err = rgm_nl_map_add(nl, &m, 1);
+		err = rgm_dp_map_add(nl, &m, 1);
 		t1 = now();
 		if (err)
 			return nl_fail(nl, "add", err);
 		sel.id = m.id;
-		err = rgm_nl_map_del(nl, &sel, &count);
+		err = rgm_dp_map_del(nl, &sel, &count);
 		if (err)
 			return nl_fail(nl, "delete", err);
 		add[i] = t1 - t0;
@@ -236,7 +239,7 @@ static int do_nft_lat(const char *table, const char *map, unsigned int k)
 	print_pct("add", add, k);
 	print_pct("del", del, k);
 	t0 = now();
-	for (b = 0; b < NBATCH; b++) {
+	for (b = 0; b < nbatch; b++) {
 		len = snprintf(buf, cap, "add element ip %s %s {", table, map);
 		for (i = 0; i < 64; i++)
 			len += snprintf(buf + len, cap - len, "%s 192.0.2.1 . %u : %s . %u",
@@ -246,8 +249,8 @@ static int do_nft_lat(const char *table, const char *map, unsigned int k)
 			return 1;
 	}
 	t1 = now();
-	printf("batch_adds_per_s %.0f\n", NBATCH * 64 / (t1 - t0));
-	for (b = 0; b < NBATCH; b++) {
+	printf("batch_adds_per_s %.0f\n", nbatch * 64 / (t1 - t0));
+	for (b = 0; b < nbatch; b++) {
 		len = snprintf(buf, cap, "delete element ip %s %s {", table, map);
 		for (i = 0; i < 64; i++)
 			len += snprintf(buf + len, cap - len, "%s 192.0.2.1 . %u",
@@ -339,10 +342,10 @@ static int do_spawn(unsigned int k, int argc, char **argv)
  * second. A delete costs an RCU grace period and a conntrack walk per
  * message whatever it removes, so deletes go by owner, ten a second.
  */
-static int do_churn(struct rgm_nl *nl, const char *addr, unsigned int rate, double secs)
+static int do_churn(struct rgm_dp *nl, const char *addr, unsigned int rate, double secs)
 {
 	unsigned int per = rate / 10 ? rate / 10 : 1, i, n, ticks = secs * 10, t;
-	struct rgm_mapping *m = calloc(per, sizeof(*m));
+	struct rgm_map *m = calloc(per, sizeof(*m));
 	struct rgm_sel sel = { .kind = RGM_SEL_OWNER };
 	unsigned long adds = 0, dels = 0, span = pmax - pmin + 1;
 	double t0, tick, worst = 0, start;
@@ -362,7 +365,7 @@ static int do_churn(struct rgm_nl *nl, const char *addr, unsigned int rate, doub
 					map_init(&m[i + j], g,
 						 pmin + ((unsigned long)t * per + i + j) % span,
 						 1000 + t);
-				err = rgm_nl_map_add(nl, &m[i], n);
+				err = rgm_dp_map_add(nl, &m[i], n);
 				if (err)
 					return nl_fail(nl, "churn add", err);
 				adds += n;
@@ -370,7 +373,7 @@ static int do_churn(struct rgm_nl *nl, const char *addr, unsigned int rate, doub
 		}
 		if (t >= 10) {
 			sel.owner = 1000 + t - 10;
-			err = rgm_nl_map_del(nl, &sel, &count);
+			err = rgm_dp_map_del(nl, &sel, &count);
 			if (err)
 				return nl_fail(nl, "churn delete", err);
 			dels += count;
@@ -393,10 +396,12 @@ static int do_churn(struct rgm_nl *nl, const char *addr, unsigned int rate, doub
 
 int main(int argc, char **argv)
 {
-	struct rgm_nl *nl = NULL;
+	struct rgm_dp *nl = NULL;
 	const char *e;
 	int ret = 2, err;
 
+	if ((e = getenv("BENCH_NBATCH")) && atoi(e) > 0)
+		nbatch = atoi(e);
 	if ((e = getenv("BENCH_PMIN")))
 		pmin = atoi(e);
 	if ((e = getenv("BENCH_PMAX")))
@@ -410,9 +415,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "spawn") && argc >= 4)
 		return do_spawn(atoi(argv[2]), argc - 3, argv + 3);
 
-	err = rgm_nl_open(&nl);
+	e = getenv("BENCH_DP");
+	err = rgm_dp_open(&nl, e && !strcmp(e, "nftables") ? RGM_DP_NFT : RGM_DP_KMOD);
 	if (err) {
-		fprintf(stderr, "bench-nl: %s\n", rgm_nl_errmsg(nl));
+		fprintf(stderr, "bench-nl: %s\n", nl ? rgm_dp_errmsg(nl) : "no memory");
+		rgm_dp_close(nl);
 		return 1;
 	}
 	if (!strcmp(argv[1], "fill") && argc == 5)
@@ -421,7 +428,7 @@ int main(int argc, char **argv)
 		ret = do_lat(nl, argv[2], atoi(argv[3]));
 	else if (!strcmp(argv[1], "churn") && argc == 5)
 		ret = do_churn(nl, argv[2], atoi(argv[3]), atof(argv[4]));
-	rgm_nl_close(nl);
+	rgm_dp_close(nl);
 	if (ret != 2)
 		return ret;
 usage:

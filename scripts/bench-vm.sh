@@ -39,11 +39,12 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	CHURN_SECS=2
 else
 	NS=${BENCH_NS:-"10 1000 10000 100000"}; ROUNDS=${BENCH_ROUNDS:-5}
-	SECS=${BENCH_SECS:-1}; B3K=${BENCH_B3K:-200}; IPERF=${BENCH_IPERF:-3}
+	SECS=${BENCH_SECS:-1.5}; B3K=${BENCH_B3K:-200}; IPERF=${BENCH_IPERF:-3}
 	CHURN=${BENCH_CHURN:-"0 1000 10000"}; CHURN_SECS=5
 fi
 RULE_MAX=${BENCH_RULE_MAX:-10000}	# rule-per-mapping configurations stop here
-CONFIGS=${BENCH_CONFIGS:-"base ct rgm nftmap nftrule ipt"}
+RGMNFT_MAX=${BENCH_RGMNFT_MAX:-1000}	# rgmd's nftables dataplane stops here
+CONFIGS=${BENCH_CONFIGS:-"base ct rgm rgmnft nftmap nftrule ipt"}
 export BENCH_PMIN=1024 BENCH_PMAX=65535
 SPAN=$((BENCH_PMAX - BENCH_PMIN + 1))
 G1=198.51.100.1 G2=198.51.100.2 G3=198.51.100.3 G4=198.51.100.4
@@ -155,6 +156,37 @@ cfg_rgm_dst() { echo "$G4 $FPORT"; }
 cfg_rgm_newport() { echo 5001; }
 cfg_rgm_b3() {
 	gw rgm "$bnl" lat $G3 "$B3K" | while read -r k v; do rec B3 rgm "$1" "$k" "$v"; done
+}
+
+# rgmnft: rgmd's nftables dataplane (lib/rgm_dp_nft.c, rgmctl -D nftables),
+# driven through the same calls as rgm (bench-nl with BENCH_DP=nftables);
+# up to RGMNFT_MAX mappings: its add and delete cost grows with N
+rgmnft_installed=0
+nftdp() { gw rgmnft env BENCH_DP=nftables "$@"; }
+cfg_rgmnft_setup() {
+	nftdp "$rgmctl" -D nftables config set global $G1,$G2,$G3,$G4 \
+		ports $BENCH_PMIN-$BENCH_PMAX max-mappings 262144 >/dev/null || die "rgmctl -D nftables config"
+	nftdp "$rgmctl" -D nftables mapping add proto udp global $G4:$FPORT local $LAN:$FPORT \
+		server $SERVER lease 86400 >/dev/null || die "rgmctl -D nftables mapping add"
+	nftdp "$rgmctl" -D nftables mapping add proto udp global $G4:5001 local $LAN:$FPORT \
+		lease 86400 >/dev/null || die "rgmctl -D nftables mapping add"
+}
+cfg_rgmnft_fill() {
+	local n=$(($1 - 1)) m0 o
+	[ "$1" -le "$RGMNFT_MAX" ] && [ "$n" -gt "$rgmnft_installed" ] || return 0
+	m0=$(memkb)
+	o=$(nftdp "$bnl" fill $G1,$G2 "$rgmnft_installed" "$n") || die "rgmnft fill $n"
+	sleep 1
+	rec B4 rgmnft "$n" "$rgmnft_installed" "$m0" "$(memkb)"
+	rec B3 rgmnft "$1" fill_adds_per_s "$(echo "$o" | awk '{ print $2 }')"
+	rgmnft_installed=$n
+}
+cfg_rgmnft_dst() { [ "$1" -le "$RGMNFT_MAX" ] && echo "$G4 $FPORT"; }
+cfg_rgmnft_newport() { echo 5001; }
+cfg_rgmnft_b3() {
+	[ "$1" -le "$RGMNFT_MAX" ] || return 0
+	nftdp BENCH_NBATCH=2 "$bnl" lat $G3 "$((B3K / 20 + 1))" |
+		while read -r k v; do rec B3 rgmnft "$1" "$k" "$v"; done
 }
 
 # nftmap: one dnat through a verdict-free map, N elements (O(1) lookup)

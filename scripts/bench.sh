@@ -13,7 +13,7 @@ ${CC:-cc} -O2 -Wall -Wextra -o build/bench-udp scripts/bench-udp.c ||
 	{ echo "bench: cannot build scripts/bench-udp.c"; exit 1; }
 # shellcheck disable=SC2046
 ${CC:-cc} -O2 -Wall -Wextra -D_GNU_SOURCE -isystem include/uapi -Ilib -o build/bench-nl \
-	scripts/bench-nl.c lib/librgm.a $(pkg-config --cflags --libs libnl-genl-3.0 libnftables) ||
+	scripts/bench-nl.c lib/librgm.a $(pkg-config --cflags --libs libnl-genl-3.0 libnftables libnetfilter_conntrack json-c) ||
 	{ echo "bench: cannot build scripts/bench-nl.c"; exit 1; }
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 # The host's load: the VM is emulated, other work on the host is noise.
