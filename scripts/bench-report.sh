@@ -36,7 +36,7 @@ END {
 
 	print "\nB1 per-packet cost (1 sender on 1 CPU, 18-byte UDP; ns/pkt = 1e9 / delivered rate;"
 	print "   +ns = median over the rounds of (run - the same round'"'"'s no-NAT baseline run);"
-	print "   rgm/nftmap = ratio of the +ns)"
+	print "   rgm/nftmap, rgm/ct = ratios of the +ns in the same phase)"
 	for (kk = 1; kk <= 2; kk++) {
 		kind = kk == 1 ? "est" : "new"
 		printf "\n  %s: %s\n", kind, kind == "est" ? "one established flow" : "every packet a new flow (NAT decision + new conntrack)"
@@ -65,12 +65,17 @@ END {
 			printf "\n"
 		}
 		printf "  (cells: ns/pkt for base, +ns above base for the others; then min-max kpkt/s)\n"
-		printf "  %-8s", "rgm/nftmap"
-		for (i = 1; i <= nn; i++) {
-			a = nsb["rgm", kind, ns[i]]; m = nsb["nftmap", kind, ns[i]]
-			if (m > 0 && a != "") printf " %24.2f", a / m; else printf " %24s", "-"
+		# ct does not depend on N: rgm over ct of the same phase takes
+		# out what the host did to the whole phase
+		split("nftmap ct", den, " ")
+		for (q = 1; q <= 2; q++) {
+			printf "  %-8s", "rgm/" den[q]
+			for (i = 1; i <= nn; i++) {
+				a = nsb["rgm", kind, ns[i]]; m = nsb[den[q], kind, ns[i]]
+				if (m > 0 && a != "") printf " %24.2f", a / m; else printf " %24s", "-"
+			}
+			printf "\n"
 		}
-		printf "\n"
 		for (o = 1; o <= nc; o++) {
 			c = corder[o]
 			if (c == "base" || c == "ct") continue
@@ -129,7 +134,7 @@ END {
 }' "$res" | tee "$dir/table.txt"
 
 command -v gnuplot >/dev/null || exit 0
-cols=$(awk '/^# columns/ { for (i = 4; i <= NF; i++) printf "%s ", $i }' "$dir/b1.dat")
+cols=$(awk '/^# columns/ { for (i = 5; i <= NF; i++) printf "%s ", $i }' "$dir/b1.dat")
 {
 	echo 'set terminal pngcairo size 900,420 font ",10"'
 	echo "set output '$dir/b1.png'"
