@@ -166,9 +166,32 @@ static int rgm_batched(struct rgm_dp *nl, struct in_addr g)
 	return 0;
 }
 
+/*
+ * The adds slower than 10 ms and the time between them: a cost that comes
+ * back at a fixed period (the expiry scan runs once a second) shows as
+ * gaps of that period. Prints "slow_adds N" and "slow_add_gaps_ms A,B,..".
+ */
+static void slow_gaps(const double *t, const double *at, unsigned int k)
+{
+	unsigned int i, n = 0;
+	double last = -1;
+
+	printf("slow_add_gaps_ms ");
+	for (i = 0; i < k; i++) {
+		if (t[i] < 0.010)
+			continue;
+		if (last >= 0)
+			printf("%s%.0f", n > 1 ? "," : "", (at[i] - last) * 1e3);
+		last = at[i];
+		n++;
+	}
+	printf("%s\nslow_adds %u\n", n > 1 ? "" : "-", n);
+}
+
 static int do_lat(struct rgm_dp *nl, const char *addr, unsigned int k)
 {
 	double *add = calloc(k, sizeof(double)), *del = calloc(k, sizeof(double));
+	double *at = calloc(k, sizeof(double));
 	struct rgm_sel sel = { .kind = RGM_SEL_ID };
 	struct rgm_map m;
 	struct in_addr g;
@@ -177,11 +200,12 @@ static int do_lat(struct rgm_dp *nl, const char *addr, unsigned int k)
 	double t0, t1;
 	int err;
 
-	if (!add || !del || inet_pton(AF_INET, addr, &g) != 1)
+	if (!add || !del || !at || inet_pton(AF_INET, addr, &g) != 1)
 		return 2;
 	for (i = 0; i < k; i++) {
 		map_init(&m, g, pmin + i % (pmax - pmin + 1), 9);
 		t0 = now();
+		at[i] = t0;
 		err = rgm_dp_map_add(nl, &m, 1);
 		t1 = now();
 		if (err)
@@ -193,10 +217,12 @@ static int do_lat(struct rgm_dp *nl, const char *addr, unsigned int k)
 		add[i] = t1 - t0;
 		del[i] = now() - t1;
 	}
+	slow_gaps(add, at, k);
 	print_pct("add", add, k);
 	print_pct("del", del, k);
 	free(add);
 	free(del);
+	free(at);
 	return rgm_batched(nl, g);
 }
 
