@@ -219,7 +219,7 @@ cfg_nftmap_fill() {
 	}' >"$tmp/elements.nft"
 	m0=$(memkb); t0=$(date +%s.%N)
 	gw nftmap nft -f "$tmp/elements.nft" || die "nft elements"
-	rec B3 nftmap "$1" fill_adds_per_s "$(awk -v n=$((n - nft_installed)) -v t0=$t0 -v t1=$(date +%s.%N) 'BEGIN { printf "%.0f", n / (t1 - t0) }')"
+	rec B3 nftmap "$1" fill_adds_per_s "$(awk -v n=$((n - nft_installed)) -v t0=$t0 -v t1="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (t1 - t0) }')"
 	sleep 1
 	rec B4 nftmap "$n" "$nft_installed" "$m0" "$(memkb)"
 	nft_installed=$n

@@ -5,7 +5,7 @@
 # A benchmark, not a test. BENCH_QUICK=1: tiny sizes, a smoke run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 command -v vng >/dev/null || scripts/setup.sh || exit 1
 make -s -j"$(nproc)" all >/dev/null || { echo "bench: build failed (run make)"; exit 1; }
 mkdir -p build/bench
