@@ -1,190 +1,427 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The benchmark of `make bench`, run inside the VM by scripts/bench.sh.
-# Not a test: it measures and prints, it asserts nothing about timing.
+# The benchmarks of `make bench`, run inside the VM by scripts/bench.sh.
+# Not a test: it measures and prints figures, it asserts nothing about them.
+# Documentation/performance.rst explains each figure; this file is the method.
 #
-# One UDP flow of small datagrams, sent as fast as sendmmsg() goes for
-# BENCH_SECS from the wan namespace through the gateway to the LAN host,
-# counted where it lands:
+# Every configuration gets its own three namespaces (lan, gw, wan: the
+# topology of selftests/lib.sh), so all of them hold their N mappings at once
+# and the runs of a phase alternate between configurations: drift of the
+# emulated VM hits them all alike.
 #
-#   wan 203.0.113.7 --> gw 198.51.100.1:PORT (rgm.ko) --> lan 10.0.0.2:5000
+#   wan 203.0.113.7 --> gw 198.51.100.4:5000 --> lan 10.0.0.2:5000 (the flow)
+#   fillers: 198.51.100.1-2, ports 1024-65535 --> 10.0.0.3:5000 (never used)
+#   probes (B3, B5): 198.51.100.3 (rgm), 192.0.2.1 (nft)
 #
-#   a  baseline: PORT 65000, outside the managed range, forwarded by a plain
-#      nftables dnat rule (rgm loaded and configured, but no lookup hits)
-#   b  PORT 40000 through an rgm mapping, 1 mapping installed
-#   c  the same with 10,000 mappings installed
-#   d  the same with 60,000 mappings installed
+# B1  per-packet cost against N: short UDP datagrams from one sender pinned
+#     to one CPU; "est": one flow (conntrack's fast path after the first
+#     packet), "new": every datagram a new flow (the NAT decision: rule walk,
+#     map lookup or rgm lookup, plus a new conntrack). ns/packet = 1e9 / rate.
+# B2  iperf3 TCP and UDP through a mapping, rgm against conntrack NAT.
+# B3  one add and one delete (p50, p99) and batched adds/s at each N.
+# B4  kernel memory per mapping: Slab + VmallocUsed delta over the fill.
+# B5  churn: R adds and R deletes a second while a paced flow goes through
+#     a mapping that stays: lost, misdelivered, longest gap.
 #
-# The managed range is widened to 2000-63999 so 60,000 UDP mappings fit on
-# one global address. Mappings are installed phase by phase (1, 10,000,
-# 60,000); within each phase the baseline and the rgm case alternate, ROUNDS
-# times, so drift of the TCG VM shows in the baseline of each phase.
+# A configuration is a few functions (cfg_NAME_setup, cfg_NAME_fill N,
+# cfg_NAME_dst, optionally cfg_NAME_b3); CONFIGS lists them in run order.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 rgmctl="$top/ctl/rgmctl/rgmctl"
 udp="$top/build/bench-udp"
-SECS=${BENCH_SECS:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
+bnl="$top/build/bench-nl"
+out="$top/build/bench"
 
-GLOBAL=198.51.100.1
-LAN=10.0.0.2
-SERVER=203.0.113.7
-LPORT=5000
-RGM_PORT=40000
-NFT_PORT=65000
-PMIN=2000
-PMAX=63999
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	NS=${BENCH_NS:-"10 1000"}; ROUNDS=${BENCH_ROUNDS:-2}; SECS=${BENCH_SECS:-0.5}
+	B3K=${BENCH_B3K:-20}; IPERF=${BENCH_IPERF:-1}; CHURN=${BENCH_CHURN:-"0 1000"}
+	CHURN_SECS=2
+else
+	NS=${BENCH_NS:-"10 1000 10000 100000"}; ROUNDS=${BENCH_ROUNDS:-5}
+	SECS=${BENCH_SECS:-1.5}; B3K=${BENCH_B3K:-200}; IPERF=${BENCH_IPERF:-3}
+	CHURN=${BENCH_CHURN:-"0 1000 10000"}; CHURN_SECS=5
+fi
+RULE_MAX=${BENCH_RULE_MAX:-10000}	# rule-per-mapping configurations stop here
+RGMNFT_MAX=${BENCH_RGMNFT_MAX:-1000}	# rgmd's nftables dataplane stops here
+CONFIGS=${BENCH_CONFIGS:-"base ct rgm rgmnft nftmap nftrule ipt"}
+export BENCH_PMIN=1024 BENCH_PMAX=65535
+SPAN=$((BENCH_PMAX - BENCH_PMIN + 1))
+G1=198.51.100.1 G2=198.51.100.2 G3=198.51.100.3 G4=198.51.100.4
+LAN=10.0.0.2 LAN2=10.0.0.3 SERVER=203.0.113.7 FPORT=5000
 
 tmp=$(mktemp -d /tmp/rgm-bench.XXXXXX)
+mkdir -p "$out"
+res="$out/results.txt"
+: >"$res"
 cleanup() {
 	local n p
-	for n in lan gw wan; do
-		p=$(ip netns pids "bench-$n" 2>/dev/null)
+	for n in $(ip netns list | awk '/^b-/ { print $1 }'); do
+		p=$(ip netns pids "$n" 2>/dev/null)
 		[ -n "$p" ] && kill $p 2>/dev/null
-		ip netns del "bench-$n" 2>/dev/null
+		ip netns del "$n" 2>/dev/null
 	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
 die() { echo "bench: $*" >&2; exit 1; }
-gw() { ip netns exec bench-gw "$@"; }
+log() { printf '# %s\n' "$*"; }
+rec() { echo "$*" >>"$res"; }	# one figure: "B? KEY... VALUE"
+gw() { local c=$1; shift; ip netns exec "b-$c-gw" "$@"; }
+memkb() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s }' /proc/meminfo; }
 
-modprobe -q nf_nat; modprobe -q veth
+for m in nf_conntrack nf_nat veth nf_tables nft_nat nft_ct ip_tables iptable_nat; do
+	modprobe -q "$m"
+done
 [ -d /sys/module/rgm ] || insmod "$top/kmod/rgm.ko" || die "insmod rgm.ko"
+sysctl -qw net.netfilter.nf_conntrack_max=2097152
+echo 262144 >/sys/module/nf_conntrack/parameters/hashsize 2>/dev/null
 
-for n in lan gw wan; do ip netns add "bench-$n" || die "netns"; ip -n "bench-$n" link set lo up; done
-ip link add lan0 netns bench-lan type veth peer name gwlan netns bench-gw
-ip link add wan0 netns bench-wan type veth peer name gwwan netns bench-gw
-ip -n bench-lan addr add $LAN/24 dev lan0; ip -n bench-lan link set lan0 up
-ip -n bench-lan route add default via 10.0.0.1
-ip -n bench-gw addr add 10.0.0.1/24 dev gwlan; ip -n bench-gw link set gwlan up
-ip -n bench-gw addr add $GLOBAL/24 dev gwwan; ip -n bench-gw link set gwwan up
-ip -n bench-gw route add 203.0.113.0/24 via 198.51.100.254
-gw sysctl -qw net.ipv4.ip_forward=1
-ip -n bench-wan addr add 198.51.100.254/24 dev wan0
-ip -n bench-wan addr add $SERVER/24 dev wan0
-ip -n bench-wan link set wan0 up
-ip -n bench-wan route add 10.0.0.0/24 via $GLOBAL
-
-gw "$rgmctl" config set global $GLOBAL ports $PMIN-$PMAX max-mappings 65536 >/dev/null ||
-	die "rgmctl config set"
-# Case a's path: a plain dnat rule on a port rgm does not manage.
-gw nft -f - <<NFT || die "nft ruleset"
-table ip bench {
-	chain pre {
-		type nat hook prerouting priority dstnat;
-		udp dport $NFT_PORT dnat to $LAN:$LPORT
-	}
-}
-NFT
-gw "$rgmctl" mapping add proto udp global $GLOBAL:$RGM_PORT local $LAN:$LPORT \
-	server $SERVER lease 3600 >/dev/null || die "rgmctl mapping add"
-
-# fill N: grow the table to N mappings (the flow's one included) with
-# `rgmctl mapping batch`, 64 lines a file, two rgmctl loops at a time.
-installed=1
-fill() {
-	local want=$1 f i t0 pids=() fails
-	rm -f "$tmp"/batch-*
-	awk -v from=$installed -v to=$want -v g=$GLOBAL -v l=$LAN -v s=$SERVER \
-	    -v pmin=$PMIN -v skip=$RGM_PORT -v d="$tmp" 'BEGIN {
-		# the k-th filler (k = 1..) takes port pmin + k - 1, stepping over skip
-		for (k = from; k < to; k++) {
-			p = pmin + k - 1
-			if (p >= skip) p++
-			printf "add proto udp global %s:%d local %s:%d server %s lease 3600\n",
-				g, p, l, 1024 + k % 60000, s > sprintf("%s/batch-%06d", d, int(k / 64))
-		}
-	}'
-	t0=$(date +%s)
-	for i in 0 1; do
-		(
-			fails=0
-			for f in "$tmp"/batch-*; do
-				n=${f##*-}; n=$((10#$n))
-				[ $((n % 2)) = $i ] || continue
-				gw "$rgmctl" mapping batch "$f" >/dev/null || fails=$((fails + 1))
-			done
-			exit $((fails > 0))
-		) &
-		pids+=($!)
+# topo C: namespaces b-C-{lan,gw,wan} as in selftests/lib.sh, plus the
+# extra global addresses.
+topo() {
+	local c=$1 n
+	for n in lan gw wan; do
+		ip netns add "b-$c-$n" || die "netns"
+		ip -n "b-$c-$n" link set lo up
 	done
-	fails=0
-	for i in "${pids[@]}"; do wait "$i" || fails=1; done
-	installed=$want
-	n=$(gw "$rgmctl" -j stats | jq -r '(if type == "array" then .[0] else . end) | .mappings')
-	printf '# %d mappings installed in %d s (rgmctl stats: %s)\n' \
-		"$want" $(( $(date +%s) - t0 )) "$n"
-	[ "$fails" = 0 ] && [ "$n" = "$want" ] || die "installing $want mappings failed"
+	ip link add lan0 netns "b-$c-lan" type veth peer name gwlan netns "b-$c-gw"
+	ip link add wan0 netns "b-$c-wan" type veth peer name gwwan netns "b-$c-gw"
+	ip -n "b-$c-lan" addr add $LAN/24 dev lan0
+	ip -n "b-$c-lan" addr add $LAN2/24 dev lan0
+	ip -n "b-$c-lan" link set lan0 up
+	ip -n "b-$c-lan" route add default via 10.0.0.1
+	ip -n "b-$c-gw" addr add 10.0.0.1/24 dev gwlan
+	ip -n "b-$c-gw" link set gwlan up
+	for n in $G1 $G2 $G3 $G4; do ip -n "b-$c-gw" addr add $n/24 dev gwwan; done
+	ip -n "b-$c-gw" link set gwwan up
+	ip -n "b-$c-gw" route add 203.0.113.0/24 via 198.51.100.254
+	gw "$c" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "b-$c-wan" addr add 198.51.100.254/24 dev wan0
+	ip -n "b-$c-wan" addr add $SERVER/24 dev wan0
+	ip -n "b-$c-wan" link set wan0 up
+	ip -n "b-$c-wan" route add 10.0.0.0/24 via $G1
 }
 
-# run CASE PORT: one flow; appends "CASE sent recv pps" to $tmp/results.
-# The rate is what arrived divided by how long the sender sent.
-run() {
-	local c=$1 port=$2 r i out rn secs sentn pps
-	rm -f "$tmp/ready"
-	ip netns exec bench-lan "$udp" recv $LAN $LPORT "$tmp/ready" >"$tmp/recv.out" &
-	r=$!
-	for i in $(seq 1 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
-	out=$(ip netns exec bench-wan "$udp" send $SERVER $GLOBAL $port "$SECS") || die "sender failed"
-	wait "$r"
+# filler K of the layout bench-nl fill uses: "ADDR PORT"
+filler() { echo "$( [ "$1" -lt $SPAN ] && echo $G1 || echo $G2) $((BENCH_PMIN + $1 % SPAN))"; }
+
+# ---------------------------------------------------------------- configurations
+
+# base: no NAT, the flow goes to the LAN address (no conntrack in the netns)
+cfg_base_setup() { :; }
+cfg_base_fill() { :; }
+cfg_base_dst() { echo "$LAN $FPORT"; }
+
+# ct: conntrack NAT alone, one dnat rule, whatever N
+cfg_ct_setup() {
+	gw ct nft -f - <<-NFT || die "nft ct"
+	table ip b {
+		chain pre {
+			type nat hook prerouting priority dstnat;
+			ip daddr $G4 meta l4proto { tcp, udp } th dport { $FPORT, 5201 } dnat to $LAN
+		}
+	}
+	NFT
+}
+cfg_ct_fill() { :; }
+cfg_ct_dst() { echo "$G4 $FPORT"; }
+
+# rgm: rgm.ko, N - 1 fillers and the flow's mapping
+rgm_installed=0
+cfg_rgm_setup() {
+	gw rgm "$rgmctl" config set global $G1,$G2,$G3,$G4 ports $BENCH_PMIN-$BENCH_PMAX \
+		max-mappings 262144 >/dev/null || die "rgmctl config set"
+	local p
+	for p in "udp $FPORT" "tcp 5201" "udp 5201"; do
+		set -- $p
+		gw rgm "$rgmctl" mapping add proto $1 global $G4:$2 local $LAN:$2 \
+			server $SERVER lease 86400 >/dev/null || die "rgmctl mapping add"
+	done
+	# the new-flow runs come from many servers: one mapping with any server
+	gw rgm "$rgmctl" mapping add proto udp global $G4:5001 local $LAN:$FPORT \
+		lease 86400 >/dev/null || die "rgmctl mapping add"
+}
+cfg_rgm_fill() {
+	local n=$(($1 - 1)) m0 o
+	[ "$n" -gt "$rgm_installed" ] || return 0
+	m0=$(memkb)
+	o=$(gw rgm "$bnl" fill $G1,$G2 "$rgm_installed" "$n") || die "rgm fill $n"
+	sleep 1	# kfree_rcu and friends settle
+	rec B4 rgm "$n" "$rgm_installed" "$m0" "$(memkb)"
+	rec B3 rgm "$1" fill_adds_per_s "$(echo "$o" | awk '{ print $2 }')"
+	rgm_installed=$n
+}
+cfg_rgm_dst() { echo "$G4 $FPORT"; }
+cfg_rgm_newport() { echo 5001; }
+cfg_rgm_b3() {
+	gw rgm "$bnl" lat $G3 "$B3K" | while read -r k v; do rec B3 rgm "$1" "$k" "$v"; done
+}
+
+# rgmnft: rgmd's nftables dataplane (lib/rgm_dp_nft.c, rgmctl -D nftables),
+# driven through the same calls as rgm (bench-nl with BENCH_DP=nftables);
+# up to RGMNFT_MAX mappings: its add and delete cost grows with N
+rgmnft_installed=0
+nftdp() { gw rgmnft env BENCH_DP=nftables "$@"; }
+cfg_rgmnft_setup() {
+	nftdp "$rgmctl" -D nftables config set global $G1,$G2,$G3,$G4 \
+		ports $BENCH_PMIN-$BENCH_PMAX max-mappings 262144 >/dev/null || die "rgmctl -D nftables config"
+	nftdp "$rgmctl" -D nftables mapping add proto udp global $G4:$FPORT local $LAN:$FPORT \
+		server $SERVER lease 86400 >/dev/null || die "rgmctl -D nftables mapping add"
+	nftdp "$rgmctl" -D nftables mapping add proto udp global $G4:5001 local $LAN:$FPORT \
+		lease 86400 >/dev/null || die "rgmctl -D nftables mapping add"
+}
+cfg_rgmnft_fill() {
+	local n=$(($1 - 1)) m0 o
+	[ "$1" -le "$RGMNFT_MAX" ] && [ "$n" -gt "$rgmnft_installed" ] || return 0
+	m0=$(memkb)
+	o=$(nftdp "$bnl" fill $G1,$G2 "$rgmnft_installed" "$n") || die "rgmnft fill $n"
+	sleep 1
+	rec B4 rgmnft "$n" "$rgmnft_installed" "$m0" "$(memkb)"
+	rec B3 rgmnft "$1" fill_adds_per_s "$(echo "$o" | awk '{ print $2 }')"
+	rgmnft_installed=$n
+}
+cfg_rgmnft_dst() { [ "$1" -le "$RGMNFT_MAX" ] && echo "$G4 $FPORT"; }
+cfg_rgmnft_newport() { echo 5001; }
+cfg_rgmnft_b3() {
+	[ "$1" -le "$RGMNFT_MAX" ] || return 0
+	nftdp BENCH_NBATCH=2 "$bnl" lat $G3 "$((B3K / 20 + 1))" |
+		while read -r k v; do rec B3 rgmnft "$1" "$k" "$v"; done
+}
+
+# nftmap: one dnat through a verdict-free map, N elements (O(1) lookup)
+nft_installed=0
+cfg_nftmap_setup() {
+	gw nftmap nft -f - <<-NFT || die "nft map"
+	table ip b {
+		map m { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+		chain pre {
+			type nat hook prerouting priority dstnat;
+			dnat ip to ip daddr . udp dport map @m
+		}
+		chain probe { }
+	}
+	add element ip b m { $G4 . $FPORT : $LAN . $FPORT, $G4 . 5001 : $LAN . $FPORT }
+	NFT
+}
+cfg_nftmap_fill() {
+	local n=$(($1 - 1)) m0 t0
+	[ "$n" -gt "$nft_installed" ] || return 0
+	awk -v from=$nft_installed -v to=$n -v span=$SPAN -v pmin=$BENCH_PMIN -v g1=$G1 \
+	    -v g2=$G2 -v l=$LAN2 'BEGIN {
+		for (k = from; k < to; k += 1000) {
+			printf "add element ip b m {"
+			for (j = k; j < to && j < k + 1000; j++)
+				printf "%s %s . %d : %s . 5000", (j > k ? "," : ""),
+					(j < span ? g1 : g2), pmin + j % span, l
+			print " }"
+		}
+	}' >"$tmp/elements.nft"
+	m0=$(memkb); t0=$(date +%s.%N)
+	gw nftmap nft -f "$tmp/elements.nft" || die "nft elements"
+	rec B3 nftmap "$1" fill_adds_per_s "$(awk -v n=$((n - nft_installed)) -v t0=$t0 -v t1="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (t1 - t0) }')"
+	sleep 1
+	rec B4 nftmap "$n" "$nft_installed" "$m0" "$(memkb)"
+	nft_installed=$n
+}
+cfg_nftmap_dst() { echo "$G4 $FPORT"; }
+cfg_nftmap_newport() { echo 5001; }
+cfg_nftmap_b3() {
+	gw nftmap "$bnl" nft-lat b m "$B3K" | while read -r k v; do rec B3 nftmap "$1" "$k" "$v"; done
+}
+
+# rules: N rules, the flow's in the middle (the average walk), as
+# miniupnpd installs one rule per mapping
+rules() {	# rules N FORMAT: the N lines, the flow's rule at N/2
+	local n=$(($1 - 1))
+	awk -v n=$n -v span=$SPAN -v pmin=$BENCH_PMIN -v g1=$G1 -v g2=$G2 -v g4=$G4 \
+	    -v l=$LAN -v l2=$LAN2 -v fp=$FPORT -v fmt="$2" 'BEGIN {
+		for (k = 0; k < n; k++) {
+			if (k == int(n / 2)) {
+				printf fmt "\n", g4, fp, l
+				printf fmt "\n", g4, 5001, l
+			}
+			printf fmt "\n", (k < span ? g1 : g2), pmin + k % span, l2
+		}
+		if (n == 0) { printf fmt "\n", g4, fp, l; printf fmt "\n", g4, 5001, l }
+	}'
+}
+cfg_nftrule_setup() {
+	gw nftrule nft -f - <<-NFT || die "nft rules"
+	table ip b {
+		chain pre { type nat hook prerouting priority dstnat; }
+		chain probe { }
+	}
+	NFT
+}
+cfg_nftrule_fill() {
+	[ "$1" -le "$RULE_MAX" ] || return 0
+	{ echo "flush chain ip b pre"
+	  rules "$1" "add rule ip b pre ip daddr %s udp dport %d dnat to %s:5000"; } >"$tmp/rules.nft"
+	gw nftrule nft -f "$tmp/rules.nft" || die "nft rules $1"
+}
+cfg_nftrule_dst() { [ "$1" -le "$RULE_MAX" ] && echo "$G4 $FPORT"; }
+cfg_nftrule_newport() { echo 5001; }
+cfg_nftrule_b3() {
+	[ "$1" -le "$RULE_MAX" ] || return 0
+	gw nftrule "$bnl" nft-rule b probe "$((B3K / 4))" | while read -r k v; do rec B3 nftrule "$1" "$k" "$v"; done
+}
+
+# ipt: the same rules with iptables (legacy, x_tables: a linear walk)
+cfg_ipt_setup() { gw ipt iptables-legacy -t nat -N PROBE || die "iptables"; }
+cfg_ipt_fill() {
+	[ "$1" -le "$RULE_MAX" ] || return 0
+	{ echo "*nat"; echo ":PREROUTING ACCEPT [0:0]"; echo ":PROBE - [0:0]"
+	  rules "$1" "-A PREROUTING -d %s -p udp --dport %d -j DNAT --to-destination %s:5000"
+	  echo COMMIT; } >"$tmp/rules.ipt"
+	gw ipt iptables-legacy-restore "$tmp/rules.ipt" || die "iptables-restore $1"
+}
+cfg_ipt_dst() { [ "$1" -le "$RULE_MAX" ] && echo "$G4 $FPORT"; }
+cfg_ipt_newport() { echo 5001; }
+cfg_ipt_b3() {
+	local i k v
+	[ "$1" -le "$RULE_MAX" ] || return 0
+	gw ipt "$bnl" spawn "$((B3K / 10))" iptables-legacy -t nat -A PROBE -d 192.0.2.1 -p udp \
+		--dport %d -j DNAT --to-destination $LAN2:5000 |
+		while read -r k v; do rec B3 ipt "$1" "${k/run/add}" "$v"; done
+	gw ipt iptables-legacy -t nat -F PROBE
+	for i in $(seq 0 15); do
+		{ echo "*nat"; for k in $(seq 0 63); do
+			echo "-A PROBE -d 192.0.2.1 -p udp --dport $((2000 + i * 64 + k)) -j DNAT --to-destination $LAN2:5000"
+		  done; echo COMMIT; } >"$tmp/ipr-$((BENCH_PMIN + i))"
+	done
+	gw ipt "$bnl" spawn 16 iptables-legacy-restore --noflush "$tmp/ipr-%d" |
+		awk '$1 == "run_total_s" { printf "%.0f\n", 1024 / $2 }' |
+		while read -r v; do rec B3 ipt "$1" batch_adds_per_s "$v"; done
+	gw ipt iptables-legacy -t nat -F PROBE
+}
+
+# ---------------------------------------------------------------- B1
+
+# One receiver per configuration, for the whole run: b-C-lan's 10.0.0.2:5000,
+# one line in $tmp/recv-C per burst.
+receivers() {
+	local c i
+	for c in $CONFIGS; do
+		rm -f "$tmp/ready-$c"
+		taskset -c 0 ip netns exec "b-$c-lan" "$udp" recv $LAN $FPORT "$tmp/ready-$c" loop \
+			>"$tmp/recv-$c" &
+		for i in $(seq 1 100); do [ -e "$tmp/ready-$c" ] && break; sleep 0.05; done
+	done
+}
+
+# run1 C N KIND ROUND: one burst; records "B1 N C KIND sent recv pps ROUND"
+run1() {
+	local c=$1 n=$2 kind=$3 round=${4:-0} dst port out rn secs sentn pps lines i
+	read -r dst port <<<"$(cfg_${c}_dst "$n")"
+	[ -n "$dst" ] || return 0
+	lines=$(wc -l <"$tmp/recv-$c")
+	if [ "$kind" = est ]; then
+		out=$(taskset -c 1 ip netns exec "b-$c-wan" "$udp" send $SERVER "$dst" "$port" "$SECS")
+	else
+		declare -F "cfg_${c}_newport" >/dev/null && port=$(cfg_${c}_newport)
+		out=$(taskset -c 1 ip netns exec "b-$c-wan" "$udp" newflows 203.0.113.0 "$dst" "$port" "$SECS")
+	fi || die "sender failed ($c)"
+	for i in $(seq 1 100); do
+		[ "$(wc -l <"$tmp/recv-$c")" -gt "$lines" ] && break
+		sleep 0.1
+	done
 	read -r _ sentn _ secs <<<"$out"
-	read -r _ rn _ _ <"$tmp/recv.out"
+	read -r _ rn _ _ < <(tail -n 1 "$tmp/recv-$c")
+	[ "$(wc -l <"$tmp/recv-$c")" -gt "$lines" ] || rn=0
 	pps=$(awk -v n="$rn" -v t="$secs" 'BEGIN { printf "%d", n / t }')
-	echo "$c $sentn $rn $pps" >>"$tmp/results"
-	printf '#   %s: sent %s received %s in %s s: %s pkt/s\n' "$c" "$sentn" "$rn" "$secs" "$pps"
+	rec B1 "$n" "$c" "$kind" "$sentn" "$rn" "$pps" "$round"
+	[ "$kind" = new ] && [ "$c" != base ] && gw "$c" conntrack -F 2>/dev/null
+	return 0
 }
 
-# median CASE COLUMN: median of that column over the case's runs
-median() {
-	awk -v c="$1" '$1 == c { print $'"$2"' }' "$tmp/results" | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
+# ---------------------------------------------------------------- B2
+
+b2() {
+	local c=$1 mode=$2 j
+	if [ "$mode" = tcp ]; then
+		j=$(timeout $((IPERF + 20)) ip netns exec "b-$c-wan" iperf3 -B $SERVER -c $G4 -p 5201 \
+			--connect-timeout 3000 -t "$IPERF" -J 2>>"$out/iperf3.err") &&
+			rec B2 "$c" tcp "$(jq -r '.end.sum_received.bits_per_second' <<<"$j")"
+	else
+		j=$(timeout $((IPERF + 20)) ip netns exec "b-$c-wan" iperf3 -B $SERVER -c $G4 -p 5201 \
+			--connect-timeout 3000 -u -b 0 -l 1400 -t "$IPERF" -J 2>>"$out/iperf3.err") &&
+			rec B2 "$c" udp "$(jq -r '.end.sum.bits_per_second * (100 - .end.sum.lost_percent) / 100' <<<"$j")"
+	fi
 }
 
-echo "# rgm benchmark: UDP ${SECS}s bursts of 18-byte datagrams, wan -> gw -> lan"
-# the first seconds after boot are noisy: one unrecorded run each way
-run warm $NFT_PORT; run warm $RGM_PORT
-echo "# phase 1: 1 mapping"
-for i in $(seq 1 "$ROUNDS"); do run a1 $NFT_PORT; run b $RGM_PORT; done
-fill 10000
-echo "# phase 2: 10000 mappings"
-for i in $(seq 1 "$ROUNDS"); do run a2 $NFT_PORT; run c $RGM_PORT; done
-fill 60000
-echo "# phase 3: 60000 mappings"
-for i in $(seq 1 "$ROUNDS"); do run a3 $NFT_PORT; run d $RGM_PORT; done
+# ---------------------------------------------------------------- B5
 
-b=$(median b 4)
-echo
-echo "Figures from a TCG (emulated) VM: only ratios within this run mean anything, and"
-echo "other VMs on the host add noise (see min-max). veth hands each datagram to the"
-echo "sending CPU's backlog, so the whole path (wan -> gw -> lan) runs mostly there:"
-echo "pkt/s is roughly 1 / per-packet cost of the path."
-printf '%-34s %8s %10s %10s %10s %15s %7s %10s\n' case mappings "sent(med)" "recv(med)" \
-	"pkt/s(med)" "pkt/s min-max" "vs b" "vs phase a"
-row() {	# row CASE LABEL MAPPINGS [SAME-PHASE BASELINE CASE]
-	local p a=-
-	p=$(median "$1" 4)
-	[ $# -gt 3 ] && a=$(awk -v p="$p" -v a="$(median "$4" 4)" 'BEGIN { if (a > 0) printf "%.2fx", p / a; else print "-" }')
-	printf '%-34s %8s %10s %10s %10s %15s %7s %10s\n' "$2" "$3" "$(median "$1" 2)" "$(median "$1" 3)" \
-		"$p" "$(awk -v c="$1" '$1 == c { print $4 }' "$tmp/results" | sort -n | sed -n '1p;$p' | paste -sd-)" \
-		"$(awk -v p="$p" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", p / b; else print "-" }')" "$a"
+# churn R: R adds and R deletes a second on G3 while 2000 pkt/s flow
+# through the flow's mapping; a receiver on LAN2:5000 counts misdeliveries.
+churn() {
+	local r=$1 p0 p2 o sentn rn lost gap lines i
+	rm -f "$tmp/ready2"
+	lines=$(wc -l <"$tmp/recv-rgm")
+	ip netns exec b-rgm-lan "$udp" recv $LAN2 $FPORT "$tmp/ready2" loop >"$tmp/c2.out" &
+	p2=$!
+	for i in $(seq 1 100); do [ -e "$tmp/ready2" ] && break; sleep 0.05; done
+	ip netns exec b-rgm-wan "$udp" send $SERVER $G4 $FPORT $((CHURN_SECS + 1)) 2000 >"$tmp/c0.out" &
+	p0=$!
+	if [ "$r" -gt 0 ]; then
+		o=$(gw rgm "$bnl" churn $G3 "$r" "$CHURN_SECS") || die "churn $r"
+	else
+		sleep "$CHURN_SECS"; o=""
+	fi
+	wait "$p0"
+	for i in $(seq 1 100); do
+		[ "$(wc -l <"$tmp/recv-rgm")" -gt "$lines" ] && break
+		sleep 0.1
+	done
+	kill "$p2" 2>/dev/null; wait "$p2" 2>/dev/null
+	read -r _ sentn _ _ <"$tmp/c0.out"
+	read -r _ rn _ _ _ lost _ gap < <(tail -n 1 "$tmp/recv-rgm")
+	rec B5 "$r" sent "$sentn"
+	rec B5 "$r" received "$rn"
+	rec B5 "$r" lost "$lost"
+	rec B5 "$r" maxgap_ms "$gap"
+	rec B5 "$r" wrong_host "$(awk '{ s += $2 } END { print s + 0 }' "$tmp/c2.out")"
+	echo "$o" | while read -r k v; do [ -n "$k" ] && rec B5 "$r" "$k" "$v"; done
 }
-row a1 "a  nft dnat, unmanaged port (ph1)" 1
-row b  "b  rgm mapping (ph1)" 1 a1
-row a2 "a  nft dnat, unmanaged port (ph2)" 10000
-row c  "c  rgm mapping (ph2)" 10000 a2
-row a3 "a  nft dnat, unmanaged port (ph3)" 60000
-row d  "d  rgm mapping (ph3)" 60000 a3
-# The host drifts between phases (other VMs), and the baseline drifts with
-# it: the figure that isolates rgm's lookup is each rgm case over the
-# baseline of its own phase, relative to the 1-mapping phase.
-awk -v a1="$(median a1 4)" -v a2="$(median a2 4)" -v a3="$(median a3 4)" \
-    -v b="$b" -v c="$(median c 4)" -v d="$(median d 4)" 'BEGIN {
-	if (b <= 0 || a1 <= 0 || a2 <= 0 || a3 <= 0) { print "conclusion: a case received nothing, no ratio"; exit }
-	printf "rgm over same-phase nft baseline: %.2fx at 1, %.2fx at 10000, %.2fx at 60000 mappings (raw vs b: c %.2fx, d %.2fx)\n",
-		b / a1, c / a2, d / a3, c / b, d / b
-	printf "conclusion: 60000 mappings: %.2fx the 1-mapping rate, 10000 mappings: %.2fx (baseline-normalized)\n",
-		(d / a3) / (b / a1), (c / a2) / (b / a1)
-}'
+
+# ---------------------------------------------------------------- run
+
+log "rgm benchmarks: N = $NS, $ROUNDS rounds of ${SECS}s per configuration and kind"
+log "configurations: $CONFIGS; rule-per-mapping up to $RULE_MAX"
+log "kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MB" }' /proc/meminfo)"
+rec INFO kernel "$(uname -r)"
+rec INFO sizes "NS=$NS ROUNDS=$ROUNDS SECS=$SECS B3K=$B3K IPERF=$IPERF CHURN=$CHURN"
+rec INFO ct_objsize "$(awk '$1 == "nf_conntrack" { print $4 }' /proc/slabinfo)"
+t_start=$(date +%s)
+for c in $CONFIGS; do topo "$c"; "cfg_${c}_setup"; done
+ip netns exec b-rgm-lan iperf3 -s -D -B $LAN -p 5201 >/dev/null 2>&1
+ip netns exec b-ct-lan iperf3 -s -D -B $LAN -p 5201 >/dev/null 2>&1
+
+receivers
+for c in $CONFIGS; do run1 "$c" 0 est; done	# warm up, not recorded
+: >"$res.tmp"; grep -v '^B1 0 ' "$res" >"$res.tmp"; mv "$res.tmp" "$res"
+
+for n in $NS; do
+	log "phase N=$n: filling ($(($(date +%s) - t_start)) s)"
+	for c in $CONFIGS; do "cfg_${c}_fill" "$n"; done
+	log "phase N=$n: B1 ($(($(date +%s) - t_start)) s)"
+	for r in $(seq 1 "$ROUNDS"); do
+		for c in $CONFIGS; do run1 "$c" "$n" est "$r"; run1 "$c" "$n" new "$r"; done
+	done
+	log "phase N=$n: B3 ($(($(date +%s) - t_start)) s)"
+	for c in $CONFIGS; do
+		declare -F "cfg_${c}_b3" >/dev/null && "cfg_${c}_b3" "$n"
+	done
+done
+
+gw rgm "$rgmctl" -j stats >"$out/rgm-stats-before-b2.json"
+log "B2 iperf3 ($(($(date +%s) - t_start)) s)"
+for r in $(seq 1 "$ROUNDS"); do
+	for c in ct rgm; do b2 "$c" tcp; b2 "$c" udp; done
+done
+gw rgm "$rgmctl" -j stats >"$out/rgm-stats-after-b2.json"
+log "B5 churn ($(($(date +%s) - t_start)) s)"
+for r in $CHURN; do churn "$r"; done
+rec INFO vm_seconds $(($(date +%s) - t_start))
+log "done in $(($(date +%s) - t_start)) s"
+"$top/scripts/bench-report.sh" "$out"

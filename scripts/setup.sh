@@ -32,6 +32,8 @@ pkgs=(
 	nmap openssl
 	# the web pages' tests: a real headless browser (tests/web_test.sh)
 	chromium fonts-dejavu-core
+	# make bench: the configurations it compares, traffic, the plot
+	iptables iperf3 gnuplot-nox
 )
 
 missing=()
