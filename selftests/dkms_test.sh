@@ -61,7 +61,11 @@ out2=$("$rgmctl" -j mapping list 2>&1)
 check "-j after the object is the same as before it" [ "$out" = "$out2" ]
 check "-n after the object is refused" bash -c "! '$rgmctl' mapping list -n x 2>/dev/null"
 
-# rgm stays installed in /lib/modules: that is the VM's overlay, gone at
-# power-off (an uninstall would cost another depmod under TCG)
+# The installed module file goes (an uninstall would cost another depmod
+# under TCG): with it left, the family alias would load it again behind
+# later tests that unload rgm.ko on purpose. The stale modules.dep entry
+# only makes such a modprobe fail, as on a machine without rgm installed.
 modprobe -r rgm
+rm -f "$ko"
+check "the installed module is removed again" [ ! -e "$ko" ]
 echo "1..$n"
