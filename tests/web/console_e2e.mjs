@@ -15,31 +15,10 @@
 // APPLIANCE, GATEWAY, LOCAL (the appliance's address), READY (a file),
 // RESULTS (a directory for screenshots).
 import { writeFileSync } from "node:fs";
+import { ok, step, failed } from "./tap.mjs";
 
 const { chromium } = await import(process.env.PW);
 const { CS, OTOK, APPLIANCE, GATEWAY, LOCAL, READY, RESULTS } = process.env;
-let n = 0, fails = 0;
-
-function ok(cond, name, diag) {
-	n++;
-	console.log(`${cond ? "ok" : "not ok"} ${n} ${name}`);
-	if (!cond) {
-		fails++;
-		for (const l of String(diag ?? "").split("\n").filter(Boolean))
-			console.log(`# ${l}`);
-	}
-	return cond;
-}
-
-// a check that throws (a timeout waiting for an element) is a failure, not a crash
-async function step(name, fn) {
-	try {
-		const r = await fn();
-		return ok(r !== false, name);
-	} catch (e) {
-		return ok(false, name, e.message.split("\n").slice(0, 6).join("\n"));
-	}
-}
 
 // A table's rows as objects keyed by its column headers.
 const rows = (page, table) => page.evaluate((id) => {
@@ -122,4 +101,4 @@ try {
 	ok(false, "the browser ran to its end", e.stack);
 }
 await browser.close();
-process.exit(fails ? 1 : 0);
+process.exit(failed() ? 1 : 0);

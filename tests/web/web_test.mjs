@@ -12,35 +12,11 @@
 // PW (the playwright-core module), ONLINE_S (the portal's --appliance-timeout).
 import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ok, step, failed } from "./tap.mjs";
 
 const { chromium } = await import(process.env.PW);
 const PORTAL = process.env.PORTAL, CS = process.env.CS, RESULTS = process.env.RESULTS;
 const ONLINE_S = Number(process.env.ONLINE_S || 3);
-let n = 0, fails = 0;
-
-function ok(cond, name, diag) {
-	n++;
-	if (cond) {
-		console.log(`ok ${n} ${name}`);
-	} else {
-		fails++;
-		console.log(`not ok ${n} ${name}`);
-		if (diag !== undefined)
-			for (const l of String(diag).split("\n"))
-				console.log(`# ${l}`);
-	}
-	return cond;
-}
-
-// a check that throws (a timeout waiting for an element) is a failure, not a crash
-async function step(name, fn) {
-	try {
-		const r = await fn();
-		return ok(r !== false, name);
-	} catch (e) {
-		return ok(false, name, e.message.split("\n").slice(0, 6).join("\n"));
-	}
-}
 
 // One JSON request from a chosen source address (the stranger is 127.0.0.2).
 function req(method, url, body, { from, cookie, headers } = {}) {
@@ -433,4 +409,4 @@ try {
 	ok(false, "the browser tests ran to their end", e.stack);
 }
 await browser.close();
-process.exit(fails ? 1 : 0);
+process.exit(failed() ? 1 : 0);
