@@ -10,6 +10,8 @@
 #   make install    programs, units, man pages, examples, docs (DESTDIR, PREFIX)
 #   make modules_install   rgm.ko into /lib/modules/KVER/updates, then depmod
 #   make debs       the Debian packages (debian/), into build/debs
+#   make check-debs the packages installed into a booted Debian (nspawn) and
+#                   the demo's flow run from there (also part of make check)
 #
 # KDIR picks the kernel to build against: the newest installed headers.
 

@@ -11,7 +11,7 @@ command -v vng >/dev/null || need_setup=1
 pkg-config --exists libnl-genl-3.0 gnutls json-c libmicrohttpd libcurl libnftables \
 	libnetfilter_conntrack 2>/dev/null || need_setup=1
 command -v ffprobe >/dev/null || need_setup=1
-for t in dkms dh_dkms lintian mandoc dpkg-buildpackage; do command -v $t >/dev/null || need_setup=1; done
+for t in dkms dh_dkms lintian mandoc dpkg-buildpackage debootstrap systemd-nspawn; do command -v $t >/dev/null || need_setup=1; done
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need_setup=1
 [ "$need_setup" = 0 ] || scripts/setup.sh || { echo "check: setup failed"; exit 1; }
 

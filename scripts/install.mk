@@ -86,6 +86,13 @@ uninstall:
 debs:
 	scripts/mkdebs.sh
 
+# The packages installed into a minimal bookworm (scripts/mkrootfs.sh,
+# cached in build/rootfs) booted by systemd-nspawn, and the demo's flow run
+# from the installed units and paths (tests/deb_system_test.sh).
+.PHONY: check-debs
+check-debs:
+	tests/deb_system_test.sh
+
 # The module's source for DKMS: /usr/src/rgm-VERSION with dkms.conf.
 DKMSDIR ?= /usr/src/rgm-$(RGM_VERSION)
 .PHONY: install-dkms

@@ -28,6 +28,9 @@ pkgs=(
 	# packaging: make debs, dkms, lintian, man page and unit checks
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian mandoc groff-base
 	systemd bash-completion
+	# tests/deb_system_test.sh: a bookworm made by debootstrap, booted by
+	# systemd-nspawn, the packages installed in it
+	debootstrap systemd-container
 	# the adversarial suite attacks with tools a reviewer already trusts
 	nmap openssl
 	# the web pages' tests: a real headless browser (tests/web_test.sh)
