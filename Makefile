@@ -20,14 +20,18 @@ KDIR  ?= /lib/modules/$(KVER)/build
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+# CFLAGS and LDFLAGS may come from the command line (as OpenWrt's and most
+# cross builds pass them): what rgm needs is added to them, not lost
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	   -D_GNU_SOURCE -isystem include/uapi -Ilib
 PKGS    := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicrohttpd libcurl \
 	   libnftables libnetfilter_conntrack
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# one package at a time: a library that PKG_CONFIG does not know (a cross
+# staging dir with only the gateway's) loses only its own flags
+PKG_CFLAGS := $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --cflags $(p) 2>/dev/null))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(PKG_CFLAGS)
+override CFLAGS += $(PKG_CFLAGS)
 
 # One program per folder; every .c in it belongs to it.
 LIB_SRCS    := $(wildcard lib/*.c)
@@ -58,7 +62,7 @@ $(LIB): $(LIB_SRCS:.c=.o)
 	$(AR) rcs $@ $^
 
 SRCDIRS     := lib ctl confserver mediaserver portal appliance
-$(addsuffix /%.o,$(SRCDIRS)): CFLAGS += -MMD -MP
+$(addsuffix /%.o,$(SRCDIRS)): override CFLAGS += -MMD -MP
 
 # The database's migrations, embedded from the .sql files (their only copy
 # in git) into a generated .c.
@@ -107,12 +111,12 @@ prog_libs = $(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $(1))) 2>/dev/null)
 # One version for every program: the VERSION file (debian/changelog
 # carries the same, checked by tests/install_test.sh).
 RGM_VERSION := $(shell cat VERSION)
-lib/rgm_version.o: CFLAGS += -DRGM_VERSION='"$(RGM_VERSION)"'
+lib/rgm_version.o: override CFLAGS += -DRGM_VERSION='"$(RGM_VERSION)"'
 lib/rgm_version.o: VERSION
 
 # Tests use the kernel's kselftest harness (extracted by scripts/setup.sh).
 # private: the objects some tests link keep the programs' warnings.
-selftests/% tests/%: private CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
+selftests/% tests/%: private override CFLAGS += -I$(KSELFTEST) -Wno-sign-compare
 # A test of code that lives in a program's folder links those objects
 # (never the program's main.c) and sees that folder's headers: OBJS_name.
 OBJS_policy_test     := ctl/rgmd/rgm_policy.o
