@@ -161,6 +161,10 @@ check_eq "rgmd: the dataplane's counters are read" 1 "$(m 'rgm_dataplane_up{data
 check_eq "rgmd: one mapping installed" 1 "$(m rgm_dataplane_mappings)"
 check_eq "rgmd: one map done" 1 "$(m 'rgmd_requests_total{result="ok"}')"
 check_eq "rgmd: one map refused by the policy" 1 "$(m 'rgmd_requests_total{result="policy-denied"}')"
+check_eq "rgmd: both maps timed (request duration histogram)" 2 "$(m rgmd_request_duration_seconds_count)"
+check_eq "rgmd: ... both in the +Inf bucket" 2 "$(m 'rgmd_request_duration_seconds_bucket{le="+Inf"}')"
+check "rgmd: ... took some time (sum $(m rgmd_request_duration_seconds_sum) s)" \
+	awk -v s="$(m rgmd_request_duration_seconds_sum)" 'BEGIN { exit !(s > 0) }'
 check_eq "rgmd: the stranger's handshake refused" 1 "$(m rgmd_handshakes_failed_total)"
 check "rgmd: the attacker's datagram dropped (wrong server)" \
 	[ "$(m 'rgm_dataplane_drops_total{reason="wrong_server"}')" -ge 1 ]

@@ -207,7 +207,7 @@ static bool rgmd_conn_error_reply(struct rgmd_conn *c, const uint8_t *req, size_
 
 static bool rgmd_conn_request(struct rgmd_conn *c, const uint8_t *req, size_t len)
 {
-	uint64_t now = rgmd_clock_ms();
+	uint64_t now = rgmd_clock_ms(), t0;
 	char *reply = NULL;
 	size_t rlen = 0;
 	bool ok;
@@ -221,11 +221,13 @@ static bool rgmd_conn_request(struct rgmd_conn *c, const uint8_t *req, size_t le
 		return rgmd_conn_error_reply(c, req, len, RGM_ERR_RATE_LIMITED,
 					     "too many requests, slow down");
 	}
+	t0 = rgm_metrics_now_us();
 	if (rgmd_engine_handle(c->cs->engine, &c->peer, req, len, &reply, &rlen) || !reply) {
 		free(reply);
 		rgmd_conn_close(c, "engine could not build a reply");
 		return false;
 	}
+	rgm_hist_observe(&rgmd_counters.request_latency, rgm_metrics_now_us() - t0);
 	ok = rgmd_conn_push(c, reply, rlen);
 	free(reply);
 	return ok;

@@ -124,6 +124,10 @@ static char *rgmd_metrics_text(struct rgmd *d, size_t *len)
 			 i == RGM_ERR_NONE ? "ok" : rgm_err_name(i));
 		rgm_prom_u64(&p, "rgmd_requests_total", labels, v);
 	}
+	rgm_prom_family(&p, "rgmd_request_duration_seconds", "histogram",
+			"Time the engine took to answer a request (policy and dataplane "
+			"included; not the rate-limited ones).");
+	rgm_prom_hist(&p, "rgmd_request_duration_seconds", NULL, &rgmd_counters.request_latency);
 	rgm_prom_family(&p, "rgmd_handshakes_failed_total", "counter",
 			"TLS handshakes refused (certificate, allow list), broken or timed out.");
 	rgm_prom_u64(&p, "rgmd_handshakes_failed_total", NULL, rgmd_counters.handshakes_failed);

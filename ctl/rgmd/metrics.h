@@ -12,11 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rgm_metrics.h"
+
 /* Counted where they happen (conn.c, loop.c); the loop is one thread. */
 struct rgmd_counters {
 	uint64_t handshakes_failed;	/* refused, broken or timed out */
 	uint64_t conns_refused;		/* max-connections reached */
 	uint64_t rate_limited;		/* requests answered rate-limited */
+	/* a request's time in the engine, policy and dataplane included */
+	struct rgm_hist request_latency;
 };
 extern struct rgmd_counters rgmd_counters;
 
