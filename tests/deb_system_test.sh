@@ -264,6 +264,16 @@ check "while playing, rgmctl -D nftables mapping list shows 2 streams x (RTP + R
 nftmap=$(ctr nft list map ip rgm dnat_to 2>&1)
 check "nft list map ip rgm dnat_to has them" bash -c "[ \$(grep -o '10.0.0.2 . 500[4-7]' <<<'$nftmap' | wc -l) = 4 ]" ||
 	diag "$nftmap"
+# a stranger on the WAN (198.51.100.254, not the media server) sends to the
+# RTP port the gateway mapped: dropped, and counted so
+dp_stat() { ctr rgmctl -D nftables -j stats | jq -r ".$1"; }
+gp=$(ctr rgmctl -D nftables -j mapping list | jq -r '(if type=="array" then . else .mappings end)[]
+	| select(.local_port == 5004) | .global_port')
+ws0=$(dp_stat drop_wrong_server)
+ctr ip netns exec wan bash -c "echo unsolicited >/dev/udp/198.51.100.1/$gp"
+for _ in $(seq 1 25); do [ "$(dp_stat drop_wrong_server)" -gt "$ws0" ] && break; sleep 0.2; done
+check "a stranger's datagram to the mapped port $gp is dropped (drop_wrong_server $ws0 -> $(dp_stat drop_wrong_server))" \
+	[ "$(dp_stat drop_wrong_server)" -gt "$ws0" ]
 wait "$wpid"; rc=$?
 check "rgm-appliance watch testcard exits 0 ($rc)" [ "$rc" = 0 ] || sed 's/^/# /' "$tmp/watch.err" | tail -5
 for k in video audio; do
