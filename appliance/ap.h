@@ -97,7 +97,8 @@ int ap_gw_upnp_external(struct ap_gw *g, struct in_addr *out, struct ap_gw_error
 /* All of maps, or none (what was made is deleted again). */
 int ap_gw_upnp_map(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n,
 		   unsigned int lease, struct ap_gw_error *e);
-/* Starts renewing the mappings at two thirds of the lease. */
+/* Starts renewing the mappings at half the lease (half of what is left
+ * after a failure). */
 int ap_gw_upnp_keep(struct ap_gw *g);
 void ap_gw_upnp_unmap(struct ap_gw *g);
 void ap_gw_upnp_close(struct ap_gw *g);

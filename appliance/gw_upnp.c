@@ -82,6 +82,18 @@ static void ap_upnp_del(struct ap_gw *g, const struct ap_gw_map *m)
 			       g->remote_host ? m->remote : NULL);
 }
 
+/* GetStatusInfo says Connected (or "Up", which some gateways answer). */
+static bool ap_upnp_connected(struct ap_gw *g)
+{
+	char status[64] = "", err[64] = "";
+	unsigned int uptime = 0;
+
+	if (UPNP_GetStatusInfo(g->urls.controlURL, g->data.first.servicetype, status, &uptime,
+			       err) != UPNPCOMMAND_SUCCESS)
+		return false;
+	return !strcmp(status, "Connected") || !strcmp(status, "Up");
+}
+
 struct ap_gw *ap_gw_upnp_open(struct in_addr lan, struct ap_gw_error *e)
 {
 	char ifaddr[INET_ADDRSTRLEN];
@@ -96,14 +108,25 @@ struct ap_gw *ap_gw_upnp_open(struct in_addr lan, struct ap_gw_error *e)
 	devs = upnpDiscover(AP_UPNP_DISCOVER_MS, ifaddr, NULL, 0, 0, 2, &err);
 	rc = devs ? UPNP_GetValidIGD(devs, &g->urls, &g->data, g->lanaddr, sizeof(g->lanaddr)) : 0;
 	freeUPNPDevlist(devs);
-	if (rc != 1) {
-		if (rc)
+	/*
+	 * 2 is an IGD that is not connected, or (libminiupnpc's own test)
+	 * whose external address is in a reserved range. The second is not
+	 * ours to judge: the configuration server compares the address the
+	 * gateway names with the one the portal saw (address-mismatch), which
+	 * is what decides whether the mapping is reachable. So only the
+	 * connection status, asked again, keeps such a gateway out.
+	 */
+	if (rc == 2 && !ap_upnp_connected(g))
+		rc = -2;
+	if (rc != 1 && rc != 2) {
+		if (rc == 2 || rc == 3 || rc == -2)
 			FreeUPNPUrls(&g->urls);
 		free(g);
 		snprintf(e->code, sizeof(e->code), "gateway-unreachable");
 		snprintf(e->msg, sizeof(e->msg), "UPnP IGD: %s on the LAN of %s (UPnP off?)",
 			 rc == 0 ? "no Internet gateway device answered" :
-			 "the gateway device is not connected", ifaddr);
+			 rc == -2 ? "the gateway device is not connected" :
+			 "no device there is an Internet gateway", ifaddr);
 		return NULL;
 	}
 	pthread_mutex_init(&g->lock, NULL);
@@ -119,6 +142,14 @@ int ap_gw_upnp_external(struct ap_gw *g, struct in_addr *out, struct ap_gw_error
 	rc = UPNP_GetExternalIPAddress(g->urls.controlURL, g->data.first.servicetype, ip);
 	if (rc != UPNPCOMMAND_SUCCESS) {
 		ap_upnp_err(rc, e, "GetExternalIPAddress");
+		return -1;
+	}
+	if (!ip[0]) {
+		/* WANIPConnection:2: the gateway has none (miniupnpd: a reserved
+		 * address on its WAN side and no STUN to learn the public one) */
+		snprintf(e->code, sizeof(e->code), "gateway-refused");
+		snprintf(e->msg, sizeof(e->msg), "UPnP IGD: the gateway knows no external address "
+			 "(not connected, or behind another NAT): port forwarding is impossible there");
 		return -1;
 	}
 	if (inet_pton(AF_INET, ip, out) != 1) {
@@ -163,27 +194,70 @@ int ap_gw_upnp_map(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n
 	return 0;
 }
 
-/* Renews the mappings at two thirds of the lease, until stopped. */
+/*
+ * One renewal: the same mapping again, which restarts its lease. A
+ * gateway may key its mappings without the remote host (miniupnpd's
+ * nftables backend keeps it in the filter rule only, so the one it finds
+ * has none and ours looks like a conflict, 718). When the gateway, asked
+ * for the mapping without a remote host, names exactly ours (this host,
+ * our port, our description), that mapping is renewed as it names it;
+ * anything else stays a failure: we never widen a mapping to any sender.
+ */
+static int ap_upnp_renew(struct ap_gw *g, const struct ap_gw_map *m)
+{
+	char ext[8], client[16] = "", port[6] = "", desc[80] = "", en[4], dur[16];
+	char want[64];
+	int rc;
+
+	rc = ap_upnp_add(g, m, g->remote_host ? m->remote : NULL);
+	if (rc != 718 || !g->remote_host)
+		return rc;
+	snprintf(ext, sizeof(ext), "%u", m->ext_port);
+	snprintf(want, sizeof(want), "rgm %s", m->what);
+	if (UPNP_GetSpecificPortMappingEntry(g->urls.controlURL, g->data.first.servicetype, ext,
+					     m->proto, "", client, port, desc, en, dur) !=
+	    UPNPCOMMAND_SUCCESS || strcmp(client, g->lanaddr) ||
+	    strtoul(port, NULL, 10) != m->local_port || strcmp(desc, want))
+		return rc;
+	return ap_upnp_add(g, m, NULL);
+}
+
+/*
+ * Renews the mappings until stopped: at half the lease, and after a
+ * failed renewal again at half of what is left (as RFC 6887 suggests for
+ * PCP), so that a lost request or a busy gateway leaves time for another.
+ */
 static void *ap_upnp_keeper(void *arg)
 {
 	struct ap_gw *g = arg;
-	struct timespec ts;
+	struct timespec now, ts;
+	time_t expiry;
 	unsigned int i;
+	bool all;
 	int rc;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	expiry = now.tv_sec + g->lease;
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += g->lease * 2 / 3 ? g->lease * 2 / 3 : 1;
+		clock_gettime(CLOCK_REALTIME, &now);
+		ts = now;
+		ts.tv_sec += expiry > now.tv_sec + 2 ? (expiry - now.tv_sec) / 2 : 1;
 		if (!pthread_cond_timedwait(&g->cond, &g->lock, &ts) || g->stop)
 			continue;
+		all = true;
 		for (i = 0; i < g->n_maps; i++) {
-			/* the same mapping again: the gateway restarts its lease */
-			rc = ap_upnp_add(g, &g->maps[i], g->remote_host ? g->maps[i].remote : NULL);
-			if (rc != UPNPCOMMAND_SUCCESS)
+			rc = ap_upnp_renew(g, &g->maps[i]);
+			if (rc != UPNPCOMMAND_SUCCESS) {
 				fprintf(stderr, "rgm-appliance: UPnP IGD: renewing %s %u: error %d "
 					"(%s)\n", g->maps[i].proto, g->maps[i].ext_port, rc,
 					strupnperror(rc));
+				all = false;
+			}
+		}
+		if (all) {
+			clock_gettime(CLOCK_REALTIME, &now);
+			expiry = now.tv_sec + g->lease;
 		}
 	}
 	pthread_mutex_unlock(&g->lock);
