@@ -54,6 +54,10 @@ deploy_confserver() {
 	if [ -n "${GRANT_KEY:-}" ]; then
 		echo "grant-key = $GRANT_KEY" >>"$TMPD/confserver.conf"
 	fi
+	# more lines (another gateway-type) from the test
+	if [ -n "${CS_CONF_EXTRA:-}" ]; then
+		printf '%s\n' "$CS_CONF_EXTRA" >>"$TMPD/confserver.conf"
+	fi
 	bg ip netns exec "$NS_WAN" "$RGM_TOP/confserver/rgm-confserver" \
 		-c "$TMPD/confserver.conf" serve 2>>"$TMPD/confserver.log"
 	CS_PID=$BG_PID

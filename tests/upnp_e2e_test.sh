@@ -228,11 +228,12 @@ topo_hub
 nsx "$NS_WAN" ip addr add $STUN1/24 dev wanbr
 nsx "$NS_WAN" ip addr add $STUN2/24 dev wanbr
 upnp_gw
-deploy_pki 1
+deploy_pki 2	# gw2: the pin of the second record of the same box
 GRANT_KEY=$TMPD/grant.key
 certtool --generate-privkey --key-type=ed25519 --outfile "$GRANT_KEY" >/dev/null 2>&1 ||
 	bail "certtool makes the Ed25519 grant key"
 chmod 600 "$GRANT_KEY"
+CS_CONF_EXTRA="gateway-type = home-pcp driver pcp"
 deploy_confserver 1
 deploy_media
 deploy_portal
@@ -387,6 +388,113 @@ mu_stop
 watch_fails "UPnP off" gateway-unreachable 502
 check "UPnP off: the appliance says no gateway device answered" \
 	grep -q "no Internet gateway device answered" "$TMPD/e.err"
+
+# ---------------------------------------------------------------- PCP, NAT-PMP
+
+# The same gateway, this time as gateway type home-pcp (driver pcp): gw-2,
+# another record for the same box (its global address is gw-1's). stb-p,
+# at stb-1's address, is bound to it.
+body=$(printf '{"id":"gw-2","type":"home-pcp","mode":"listen","endpoint":"%s:8443","pin":"%s","global_addr":"%s"}' \
+	"$(gw_global 1)" "$(pin_of "$PKI/gw2.pem")" "$(gw_global 1)")
+code=$(nsx "$NS_WAN" curl -sS -m 30 --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' \
+	-H "Authorization: Bearer $OPER_TOKEN" -H 'Content-Type: application/json' \
+	--data-binary "$body" "https://$CONFSERVER:8443/v1/gateways")
+check_eq "gw-2 (type home-pcp) is enrolled" 201 "$code"
+out=$(appliance 1 2 --id stb-p --gateway gw-2 register 2>&1)
+check "stb-p registers, bound to gw-2" [ $? = 0 ] || diag "$out"
+stun_start
+mu_start stun || bail "miniupnpd restarts for PCP"
+
+# pcp_title NAME ARGS...: stb-p watches testcard through the gateway NAME
+# ("PCP", "NAT-PMP") speaks, with the portal's lease (no renewal falls in
+# the title): mapped, the title whole, deleted after.
+pcp_title() {
+	local name=$1 rc; shift
+	# no earlier flow's entry may pass for this one's
+	nsx "${GWNS[1]}" conntrack -F 2>/dev/null
+	appliance 1 2 --id stb-p "$@" -j watch testcard --out "$OUT/$name" --timeout 30 \
+		>"$TMPD/$name.json" 2>"$TMPD/$name.err" &
+	P_PID=$!
+	check "$name: while playing, miniupnpd holds RTP and RTCP of both streams" \
+		wait_until 20 upnp_count_is 4
+	check "$name: conntrack: RTP DNATed to stb-1's address through the mapping" wait_until 10 ct
+	wait "$P_PID"; rc=$?
+	check_eq "$name: stb-p received testcard complete (exit 0)" 0 "$rc"
+	check "$name: the appliance says $name mapped the ports" \
+		grep -q "the gateway ($name, $(gw_global 1)) mapped 4 ports" "$TMPD/$name.err"
+	for k in video audio; do
+		check "$name: testcard $k byte-identical" \
+			cmp -s "$CONTENT/$(src_of testcard $k)" "$OUT/$name/testcard-$k.ts"
+	done
+	check "$name: after the title, the mappings are deleted" wait_until 10 nothing_left
+}
+
+# pcp_renew NAME ARGS...: the same with a 9 s lease, renewed at 4.5 s while
+# the title plays. miniupnpd renews a PCP or NAT-PMP mapping by deleting it
+# and adding it again ("already redirected ..., replacing"), so a datagram
+# that arrives in between is dropped: the title may lose a packet or two
+# there, never more.
+pcp_renew() {
+	local name=$1 adds0 lost; shift
+	replaced() { grep -c "port 5004 udp already redirected to $(gw_lan 1 2):5004, replacing" \
+		"$TMPD/miniupnpd.log"; }
+	adds0=$(replaced)
+	appliance 1 2 --id stb-p "$@" -j watch testcard --out "$OUT/$name-r" --lease 9 \
+		--timeout 30 >"$TMPD/$name-r.json" 2>"$TMPD/$name-r.err" &
+	P_PID=$!
+	wait_until 20 upnp_count_is 4
+	renewed_p() { [ "$(replaced)" -gt "$adds0" ]; }
+	check "$name: the appliance renews the mapping while the title plays" wait_until 8 renewed_p
+	check "$name: after the renewal miniupnpd holds the 4 mappings" upnp_count_is 4
+	wait "$P_PID"
+	check "$name: no renewal failed" not grep -q "renewing" "$TMPD/$name-r.err"
+	lost=$(jq '[.streams[].lost] | add' "$TMPD/$name-r.json" 2>/dev/null)
+	check "$name: the streams went on through the renewal (${lost:-?} packets lost)" \
+		test -n "$lost" -a "${lost:-99}" -le 2
+	check "$name: after the title, the mappings are deleted" wait_until 10 nothing_left
+}
+pcp_title PCP
+pcp_renew PCP
+pcp_title NAT-PMP --natpmp
+pcp_renew NAT-PMP --natpmp
+
+# a port taken by the neighbour. NAT-PMP cannot insist on a port: it is
+# offered the next one. So is PCP, PREFER_FAILURE notwithstanding:
+# miniupnpd 2.3.1 checks whether a port is in use before it looks at that
+# option (pcpserver.c, CreatePCPMap_NAT). Either way the appliance gives the
+# offered port back and reports port-conflict.
+neighbour upnpc -u "$MU_URL" -m "$(gw_lan 1 3)" -e neighbour \
+	-a "$(gw_lan 1 3)" 5006 5006 UDP 600 >>"$TMPD/neighbour.log" 2>&1
+check_eq "the neighbour maps UDP 5006 again" 1 "$(upnp_count)"
+pcp_taken() {	# NAME WHY ARGS...
+	local name=$1 why=$2; shift 2
+	appliance 1 2 --id stb-p "$@" -j watch testcard --out "$OUT/e" --timeout 10 \
+		>"$TMPD/e.json" 2>"$TMPD/e.err"
+	check_eq "$name, port taken: the watch fails (exit 1)" 1 "$?"
+	check "$name, port taken: the appliance says port-conflict ($why)" \
+		grep -q "gateway: port-conflict: .*$why" "$TMPD/e.err"
+	grep -q "gateway: port-conflict: .*$why" "$TMPD/e.err" || sed 's/^/# /' "$TMPD/e.err"
+	check "$name, port taken: the portal answers the report with 409 port-conflict" \
+		grep -q "report: HTTP 409 port-conflict:" "$TMPD/e.err"
+	check_eq "$name, port taken: only the neighbour's mapping is left" \
+		"UDP 5006->$(gw_lan 1 3):5006 'neighbour' ''" "$(upnp_list | tr -s ' ' | sed -E 's/ [0-9]+$//')"
+	check_eq "$name, port taken: no session is left open" 0 "$(active_count)"
+}
+pcp_taken PCP "offered port"
+pcp_taken NAT-PMP "offered port" --natpmp
+neighbour upnpc -u "$MU_URL" -m "$(gw_lan 1 3)" -d 5006 UDP >>"$TMPD/neighbour.log" 2>&1
+
+# PCP off: nothing listens on port 5351
+mu_stop
+t0=$(date +%s%N)
+appliance 1 2 --id stb-p -j watch testcard --out "$OUT/e" --timeout 10 >"$TMPD/e.json" 2>"$TMPD/e.err"
+check_eq "PCP off: the watch fails (exit 1)" 1 "$?"
+check "PCP off: the appliance says nothing answers (gateway-unreachable)" \
+	grep -q "gateway: gateway-unreachable: PCP: nothing answers" "$TMPD/e.err"
+check "PCP off: the portal answers the report with 502 gateway-unreachable" \
+	grep -q "report: HTTP 502 gateway-unreachable:" "$TMPD/e.err"
+check_eq "PCP off: no session is left open" 0 "$(active_count)"
+diag "PCP off: the watch took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
 for p in "$CS_PID" "$PORTAL_PID" "$MEDIA_PID"; do
 	check "server $p is still running" kill -0 "$p"
