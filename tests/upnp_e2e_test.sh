@@ -12,6 +12,7 @@
 #   ns WAN  media 203.0.113.7  portal .10  confserver .20  STUN .30/.31:3478/3479
 #             |
 #   ns GW   gwwan 198.51.100.1   miniupnpd (UPnP IGD, NAT-PMP/PCP) on gwlan
+#           (gw-1 type home-upnp and gw-2 type home-pcp at the confserver)
 #           nftables: forward policy drop, only miniupnpd's rules let in
 #             |
 #   ns LAN  stb-1 10.0.0.2, a neighbour 10.0.0.3
@@ -23,13 +24,15 @@
 # is that STUN server, honouring CHANGE-REQUEST from a second address
 # and port. No real public address is used.
 #
-# Checks: the title arrives complete and byte-identical through the
-# mappings (conntrack shows the DNAT to the appliance), the mappings name
-# the media server as remote host, the audit has the grant and the report,
-# the table is empty after; renewal keeps a mapping past its lease; UPnP
-# off, forwarding refused, a port taken by a neighbour and a port the
-# gateway's rules deny each give the appliance and the portal a clear
-# error and leave neither mapping nor active session.
+# Checks (UPnP IGD): the title arrives complete and byte-identical through
+# the mappings (conntrack shows the DNAT to the appliance), the mappings
+# name the media server as remote host, the audit has the grant and the
+# report, the table is empty after; renewal restarts miniupnpd's lease;
+# UPnP off, forwarding refused, no external address, a port taken by a
+# neighbour and a port the gateway's rules deny each give the appliance and
+# the portal a clear error and leave neither mapping nor open session.
+# Then the same box as a pcp gateway: a title over PCP and over NAT-PMP,
+# renewal, a port taken, PCP off. The logs are kept in build/results/upnp/.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
