@@ -215,7 +215,7 @@ state_of() {	# SESSION: its state at the confserver
 	sqlite3 "$CS_DB" "SELECT state FROM sessions WHERE id='$1'" 2>/dev/null
 }
 last_session() {
-	sqlite3 "$CS_DB" "SELECT id FROM sessions WHERE appliance_id='stb-1' ORDER BY created_at DESC, rowid DESC LIMIT 1" 2>/dev/null
+	sqlite3 "$CS_DB" "SELECT id FROM sessions WHERE appliance_id='${1:-stb-1}' ORDER BY created_at DESC, rowid DESC LIMIT 1" 2>/dev/null
 }
 active_count() {
 	sqlite3 "$CS_DB" "SELECT count(*) FROM sessions WHERE state IN ('active','pending')" 2>/dev/null
@@ -332,19 +332,21 @@ check "after the appliance is done: the table is empty again" wait_until 10 noth
 
 # ---------------------------------------------------------------- errors
 
-# watch_fails NAME CODE STATUS [ARGS...]: a watch that must fail with the
-# gateway's error CODE, the portal's HTTP STATUS, and leave nothing.
+# watch_fails NAME CODE STATUS [ARGS...]: a watch by $WHO (stb-1 unless
+# said, with the options $GOPTS, the watch's ARGS) that must fail with the gateway's error CODE, the portal's HTTP
+# STATUS, and leave nothing.
 watch_fails() {
 	local name=$1 code=$2 status=$3 rc s; shift 3
-	appliance 1 2 --id stb-1 -j watch testcard --out "$OUT/e" --timeout 10 "$@" \
-		>"$TMPD/e.json" 2>"$TMPD/e.err"
+	# shellcheck disable=SC2086 # GOPTS: options before the command, if any
+	appliance 1 2 --id "${WHO:-stb-1}" ${GOPTS:-} -j watch testcard --out "$OUT/e" \
+		--timeout 10 "$@" >"$TMPD/e.json" 2>"$TMPD/e.err"
 	rc=$?
 	check_eq "$name: the watch fails (exit 1)" 1 "$rc"
 	check "$name: the appliance names the gateway's error ($code)" \
 		grep -q "gateway: $code: " "$TMPD/e.err" || sed 's/^/# /' "$TMPD/e.err" | tail -6
 	check "$name: the portal answers the report with $status $code" \
 		grep -q "report: HTTP $status $code:" "$TMPD/e.err"
-	s=$(last_session)
+	s=$(last_session "${WHO:-stb-1}")
 	check_eq "$name: the session failed at the confserver" failed "$(state_of "$s")"
 	check_eq "$name: no session is left open" 0 "$(active_count)"
 }
@@ -486,6 +488,18 @@ pcp_taken() {	# NAME WHY ARGS...
 pcp_taken PCP "offered port"
 pcp_taken NAT-PMP "offered port" --natpmp
 neighbour upnpc -u "$MU_URL" -m "$(gw_lan 1 3)" -d 5006 UDP >>"$TMPD/neighbour.log" 2>&1
+
+# Forwarding disabled (a reserved WAN address, no STUN): miniupnpd answers
+# PCP with NO_RESOURCES (its code for any mapping it could not install)
+# and NAT-PMP with "network failure"
+mu_start nostun || bail "miniupnpd restarts without STUN"
+WHO=stb-p watch_fails "PCP, forwarding disabled" gateway-full 503
+check "PCP, forwarding disabled: the appliance names NO_RESOURCES" grep -q "NO_RESOURCES" "$TMPD/e.err"
+check "PCP, forwarding disabled: nothing left on the gateway" nothing_left
+WHO=stb-p GOPTS=--natpmp watch_fails "NAT-PMP, forwarding disabled" gateway-refused 502
+check "NAT-PMP, forwarding disabled: the appliance names the network failure" \
+	grep -q "NAT-PMP: .*network failure" "$TMPD/e.err"
+check "NAT-PMP, forwarding disabled: nothing left on the gateway" nothing_left
 
 # PCP off: nothing listens on port 5351
 mu_stop
