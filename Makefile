@@ -106,7 +106,9 @@ PKGS_rgm-confserver  := libnl-3.0 libnl-genl-3.0 gnutls json-c sqlite3 libmicroh
 PKGS_rgm-mediaserver := gnutls json-c libmicrohttpd
 PKGS_rgm-portal      := json-c libmicrohttpd libcurl
 PKGS_rgm-appliance   := gnutls json-c libcurl miniupnpc
-prog_libs = $(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $(1))) 2>/dev/null)
+# libnatpmp has no pkg-config file
+LIBS_rgm-appliance   := -lnatpmp
+prog_libs = $(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $(1))) 2>/dev/null) $(LIBS_$(notdir $(1)))
 
 # One version for every program: the VERSION file (debian/changelog
 # carries the same, checked by tests/install_test.sh).
@@ -127,6 +129,7 @@ OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callho
 			drv_appliance.o grant.o metrics.o)
 OBJS_portal_api_test := portal/rgm_portal_api.o
 OBJS_rtp_test        := mediaserver/rgm_ts.o
+OBJS_pcp_test        := appliance/pcp.o
 # rgmd_engine drives the engine directly, through its objects
 OBJS_rgmd_engine     := $(patsubst %.c,%.o,$(wildcard ctl/rgmd/engine*.c)) \
 			ctl/rgmd/clock.o ctl/rgmd/rgm_policy.o

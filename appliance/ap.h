@@ -7,6 +7,7 @@
 #define AP_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -91,15 +92,50 @@ struct ap_gw_map {
 	char what[48];		/* description on the gateway */
 };
 
+/*
+ * One gateway, whatever it speaks: each kind (gw_upnp.c, gw_pcp.c) starts
+ * its own struct with this one and fills in ops. gw.c has the calls below
+ * and the keeper, the thread that renews the mappings at half the lease
+ * (at half of what is left after a failed renewal, as RFC 6887 11.2.1
+ * suggests), so that a lost request or a busy gateway leaves time for
+ * another.
+ */
 struct ap_gw;
-struct ap_gw *ap_gw_upnp_open(struct in_addr lan, struct ap_gw_error *e);
-int ap_gw_upnp_external(struct ap_gw *g, struct in_addr *out, struct ap_gw_error *e);
-/* All of maps, or none (what was made is deleted again). */
-int ap_gw_upnp_map(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n,
+struct ap_gw_ops {
+	const char *name;	/* "UPnP IGD", "PCP", "NAT-PMP": for messages */
+	/* after map: the gateway's external address */
+	int (*external)(struct ap_gw *g, struct in_addr *out, struct ap_gw_error *e);
+	/* all of maps, or none (what was made is deleted again) */
+	int (*map)(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n,
 		   unsigned int lease, struct ap_gw_error *e);
-/* Starts renewing the mappings at two thirds of the lease. */
-int ap_gw_upnp_keep(struct ap_gw *g);
-void ap_gw_upnp_unmap(struct ap_gw *g);
-void ap_gw_upnp_close(struct ap_gw *g);
+	/* the same mappings again; false when one failed (said on stderr) */
+	bool (*renew)(struct ap_gw *g);
+	void (*unmap)(struct ap_gw *g);
+	void (*free)(struct ap_gw *g);
+};
+
+struct ap_gw {
+	const struct ap_gw_ops *ops;
+	unsigned int lease;	/* what the gateway granted, s */
+	pthread_t keeper;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool keeping, stop;
+};
+
+int ap_gw_map(struct ap_gw *g, const struct ap_gw_map *maps, unsigned int n,
+	      unsigned int lease, struct ap_gw_error *e);
+int ap_gw_external(struct ap_gw *g, struct in_addr *out, struct ap_gw_error *e);
+int ap_gw_keep(struct ap_gw *g);
+/* stops the keeper, deletes the mappings, frees; NULL is fine */
+void ap_gw_close(struct ap_gw *g);
+void ap_gw_init(struct ap_gw *g, const struct ap_gw_ops *ops);
+void ap_gw_err(struct ap_gw_error *e, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* the kinds: main.c picks one by the appliance_instructions' protocol;
+ * natpmp: speak NAT-PMP (RFC 6886) to a pcp gateway rather than PCP */
+struct ap_gw *ap_gw_upnp_open(struct in_addr lan, struct ap_gw_error *e);
+struct ap_gw *ap_gw_pcp_open(struct in_addr lan, bool natpmp, struct ap_gw_error *e);
 
 #endif /* AP_H */

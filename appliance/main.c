@@ -23,7 +23,7 @@
 struct args {
 	struct ap_portal portal;
 	struct in_addr addr;
-	bool have_addr, json, once;
+	bool have_addr, json, once, natpmp;
 	uint16_t ports[AP_MAX_STREAMS];
 	unsigned int n_ports;
 	const char *out_dir, *sdp, *title;
@@ -36,7 +36,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rgm-appliance --portal URL --id ID --addr IP\n"
-		"                     [--gateway-type T|--gateway G] [-j] COMMAND\n"
+		"                     [--gateway-type T|--gateway G] [--natpmp] [-j] COMMAND\n"
 		"       rgm-appliance { --help | --version }\n"
 		"\n"
 		"COMMAND:\n"
@@ -336,6 +336,18 @@ static int gw_report(struct args *a, json_object *sess, const char *grant,
 	return st == 200 ? 0 : -1;
 }
 
+/* Our own gateway, of the kind the instructions' protocol names. */
+static struct ap_gw *gw_open(struct args *a, const char *protocol, struct ap_gw_error *e)
+{
+	if (!strcmp(protocol, "upnp-igd"))
+		return ap_gw_upnp_open(a->addr, e);
+	if (!strcmp(protocol, "pcp"))
+		return ap_gw_pcp_open(a->addr, a->natpmp, e);
+	ap_gw_err(e, "gateway-refused", "this appliance cannot program a '%.32s' gateway",
+		  protocol);
+	return NULL;
+}
+
 /* The appliance-mediated path: program our own gateway, report. NULL
  * when it failed (reported, and nothing left on the gateway). */
 static struct ap_gw *gw_program(struct args *a, json_object *reply, json_object *sess)
@@ -356,26 +368,25 @@ static struct ap_gw *gw_program(struct args *a, json_object *reply, json_object 
 		return NULL;
 	}
 	grant = json_object_get_string(v);
-	proto = json_object_object_get_ex(ins, "protocol", &v) ? json_object_get_string(v) : "";
+	proto = json_object_object_get_ex(ins, "protocol", &v) &&
+		json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
 	if (!get_u64(ins, "lease", &lease) || !lease || lease > 604800 || gw_maps(ins, maps, &n)) {
-		snprintf(err.code, sizeof(err.code), "gateway-refused");
-		snprintf(err.msg, sizeof(err.msg), "the appliance cannot read its instructions");
-	} else if (strcmp(proto, "upnp-igd")) {
-		snprintf(err.code, sizeof(err.code), "gateway-refused");
-		snprintf(err.msg, sizeof(err.msg), "this appliance cannot program a '%.32s' "
-			 "gateway", proto);
-	} else if ((g = ap_gw_upnp_open(a->addr, &err)) && !ap_gw_upnp_external(g, &ext, &err) &&
-		   !ap_gw_upnp_map(g, maps, n, (unsigned int)lease, &err)) {
-		fprintf(stderr, "rgm-appliance: the gateway (UPnP IGD, %s) mapped %u ports for "
-			"%u s\n", inet_ntoa(ext), n, (unsigned int)lease);
-		if (gw_report(a, sess, grant, maps, n, &ext, NULL) || ap_gw_upnp_keep(g)) {
-			ap_gw_upnp_close(g);
+		ap_gw_err(&err, "gateway-refused", "the appliance cannot read its instructions");
+	} else if ((g = gw_open(a, proto, &err)) &&
+		   !ap_gw_map(g, maps, n, (unsigned int)lease, &err) &&
+		   !ap_gw_external(g, &ext, &err)) {
+		/* the lease the gateway granted may be shorter than asked */
+		fprintf(stderr, "rgm-appliance: the gateway (%s, %s) mapped %u ports for %u s\n",
+			g->ops->name, inet_ntoa(ext), n, g->lease);
+		if (gw_report(a, sess, grant, maps, n, &ext, NULL) || ap_gw_keep(g)) {
+			ap_gw_close(g);
 			return NULL;
 		}
 		return g;
 	}
 	fprintf(stderr, "rgm-appliance: gateway: %s: %s\n", err.code, err.msg);
-	ap_gw_upnp_close(g);
+	/* what was mapped goes before the error is reported */
+	ap_gw_close(g);
 	gw_report(a, sess, grant, NULL, 0, NULL, &err);
 	return NULL;
 }
@@ -421,7 +432,7 @@ static int cmd_watch(struct args *a, const char *title)
 		return 1;
 	}
 	json_object_object_get_ex(reply, "session", &sess);
-	/* 202: our own gateway is ours to program (UPnP IGD) */
+	/* 202: our own gateway is ours to program (UPnP IGD, PCP) */
 	if (st == 202 && (!sess || !(gw = gw_program(a, reply, sess)))) {
 		json_object_put(reply);
 		ap_recv_free(r);
@@ -432,7 +443,7 @@ static int cmd_watch(struct args *a, const char *title)
 	ret = receive(a, r, title);
 	ap_recv_free(r);
 	/* our mappings go before the session: nothing is left open */
-	ap_gw_upnp_close(gw);
+	ap_gw_close(gw);
 	/* done either way: give the mapping back rather than wait for the lease */
 	if (sess) {
 		stop = json_object_new_object();
@@ -539,7 +550,7 @@ static int play(struct args *a, struct ap_recv **rp, json_object *watch)
 			json_object_get_string(sess));
 		ap_recv_title(*rp, title);
 		ret = ap_recv_run(*rp, a->streams, a->n_streams);
-		ap_gw_upnp_close(gw);
+		ap_gw_close(gw);
 	}
 	/* the next title gets fresh sockets: nothing late of this one in them */
 	ap_recv_free(*rp);
@@ -623,6 +634,7 @@ int main(int argc, char **argv)
 		{ "gateway-type", required_argument, NULL, 'T' },
 		{ "gateway", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "natpmp", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -652,6 +664,7 @@ int main(int argc, char **argv)
 		case 'T': a.portal.gateway_type = optarg; break;
 		case 'G': a.portal.gateway = optarg; break;
 		case 'j': a.json = true; break;
+		case 'N': a.natpmp = true; break;
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &a.addr) != 1)
 				goto bad;

@@ -46,10 +46,18 @@ deploy_confserver() {
 		gateway-cert = $PKI/cfg.pem
 		gateway-key = $PKI/cfg.key
 		gateway-ca = $PKI/ca.pem
-		gateway-type = $GW_TYPE driver rgm strategy ${STRATEGY:-query-first}
+		gateway-type = $GW_TYPE driver ${GW_DRIVER:-rgm} strategy ${STRATEGY:-query-first}
 		connect-timeout = 3
 		request-timeout = 20
 	EOF
+	# appliance-mediated types (GW_DRIVER upnp-igd, pcp) sign grants with it
+	if [ -n "${GRANT_KEY:-}" ]; then
+		echo "grant-key = $GRANT_KEY" >>"$TMPD/confserver.conf"
+	fi
+	# more lines (another gateway-type) from the test
+	if [ -n "${CS_CONF_EXTRA:-}" ]; then
+		printf '%s\n' "$CS_CONF_EXTRA" >>"$TMPD/confserver.conf"
+	fi
 	bg ip netns exec "$NS_WAN" "$RGM_TOP/confserver/rgm-confserver" \
 		-c "$TMPD/confserver.conf" serve 2>>"$TMPD/confserver.log"
 	CS_PID=$BG_PID
