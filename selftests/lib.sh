@@ -83,10 +83,11 @@ skip() {	# skip NAME REASON
 	echo "ok $_tap_n $1 # SKIP $2"
 }
 
-# check NAME CMD...: one TAP line from CMD's exit status.
+# check NAME CMD...: one TAP line from CMD's exit status; returns 1 after
+# not ok, so that `check ... || sed ... log` prints its diagnostics.
 check() {
 	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
+	if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 
 # check_eq NAME EXPECTED SEEN

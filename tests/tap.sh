@@ -9,9 +9,9 @@ fails=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
 diag() { printf '# %s\n' "$@"; }
-check() {	# NAME CMD...: ok when CMD succeeds
+check() {	# NAME CMD...: ok when CMD succeeds; 1 after not ok (for `|| diagnostics`)
 	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
+	if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 bail() { echo "Bail out! $*"; exit 1; }
 
