@@ -17,14 +17,20 @@
  * deleted or renewed them meanwhile). Leases have a granularity of one
  * second anyway; a mapping may live up to one second past its lease.
  */
+#include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include "rgm_expiry.h"
 #include "rgm_mapping.h"
 
 #define RGM_EXPIRY_CHUNK	1024
 
-/* Appends @id to *@ids (*@n used of *@cap); false if out of memory. */
+/*
+ * Appends @id to *@ids (*@n used of *@cap); false if out of memory. The
+ * array reaches 4 bytes a mapping (256 KiB at the default 65536), too big
+ * to ask of kmalloc's higher orders: kvmalloc falls back to vmalloc.
+ */
 static bool rgm_expiry_note(u32 **ids, unsigned int *n, unsigned int *cap, u32 id)
 {
 	u32 *more;
@@ -32,9 +38,12 @@ static bool rgm_expiry_note(u32 **ids, unsigned int *n, unsigned int *cap, u32 i
 	if (*n == *cap) {
 		unsigned int want = *cap ? *cap * 2 : 64;
 
-		more = krealloc_array(*ids, want, sizeof(**ids), GFP_KERNEL);
+		more = kvmalloc_array(want, sizeof(**ids), GFP_KERNEL);
 		if (!more)
 			return false;
+		if (*n)
+			memcpy(more, *ids, *n * sizeof(**ids));
+		kvfree(*ids);
 		*ids = more;
 		*cap = want;
 	}
@@ -79,7 +88,7 @@ static void rgm_expiry_work(struct work_struct *work)
 	rgm_expiry_arm(rn);
 out:
 	mutex_unlock(&rn->lock);
-	kfree(ids);
+	kvfree(ids);
 }
 
 void rgm_expiry_setup(struct rgm_net *rn)
