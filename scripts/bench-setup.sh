@@ -14,6 +14,9 @@
 #   gw-1 198.51.100.1 rgmd, strategy query-first (query, then map)
 #   gw-2 198.51.100.2 rgmd, strategy gateway-chooses (one map)
 #   LAN 1 10.0.0.2, LAN 2 10.0.1.2: the appliances' receivers on udp 5004
+#
+# RGM_B6_CONFSERVER=PATH measures another build of rgm-confserver (a before
+# and after); BENCH_B6_ROUND0 offsets the round numbers of its lines.
 set -u
 res=${1:?usage: bench-setup.sh RESULTS}
 RGM_TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,10 +41,11 @@ topo_gw 2
 deploy_pki 2
 for i in 1 2; do
 	start_gw_rgmd "$i" "$CFG_PIN" || { echo "bench-setup: rgmd $i" >&2; exit 1; }
-	if [ $netem = 1 ]; then
-		ip netns exec "${GWNS[$i]}" tc qdisc add dev gwwan root netem delay 0ms &&
-			ip netns exec "$NS_WAN" tc qdisc add dev "wan$i" root netem delay 0ms ||
-			{ echo "bench-setup: tc netem on gw-$i's WAN link" >&2; exit 1; }
+	if [ $netem = 1 ] &&
+	   ! { ip netns exec "${GWNS[$i]}" tc qdisc add dev gwwan root netem delay 0ms &&
+	       ip netns exec "$NS_WAN" tc qdisc add dev "wan$i" root netem delay 0ms; }; then
+		echo "bench-setup: tc netem on gw-$i's WAN link" >&2
+		exit 1
 	fi
 done
 
