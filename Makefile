@@ -5,7 +5,7 @@
 #   make demo       the whole flow in a VM (see README); DATAPLANE=nftables:
 #                   on the host kernel in network namespaces, no VM
 #   make adversarial  only the adversarial suite (Documentation/security.rst), full counts
-#   make bench      B1-B5 of Documentation/performance.rst (figures, not a test)
+#   make bench      B1-B6 of Documentation/performance.rst (figures, not a test)
 #   make setup      install what the above need from Debian (run by check)
 #   make install    programs, units, man pages, examples, docs (DESTDIR, PREFIX)
 #   make modules_install   rgm.ko into /lib/modules/KVER/updates, then depmod

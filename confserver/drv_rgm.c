@@ -723,7 +723,7 @@ static struct cs_link *drv_rgm_prepare(struct drv_rgm *d, struct cs_call *call,
 	l = drv_rgm_link(d, call, gw);
 	if (!l)
 		return NULL;
-	if (cs_link_ready(l, call, info))
+	if (cs_link_ready_early(l, call, info))
 		goto err;
 	if (!info->n_addrs) {
 		cs_fail(call, CS_FAIL_REFUSED, NULL, "gateway %s reports no global address",
@@ -841,7 +841,7 @@ static int drv_rgm_renew(void *state, struct cs_call *call, const struct cs_gate
 	l = drv_rgm_link(d, call, gw);
 	if (!l)
 		return -1;
-	if (cs_link_ready(l, call, &info))
+	if (cs_link_ready_early(l, call, &info))
 		goto out;
 	if (info.lease_max && lease > info.lease_max)
 		lease = info.lease_max;

@@ -942,7 +942,8 @@ static void cs_link_serve(struct cs_link *l)
 	struct pollfd p[2];
 	int timeout, n;
 
-	if (l->state == CS_LINK_READY)
+	/* behind the hello too: rgmd answers in order, the hello first */
+	if (l->state == CS_LINK_READY || l->state == CS_LINK_HELLO)
 		cs_link_flush_queue(l);
 	if (l->state == CS_LINK_HELLO)
 		until = l->hello_deadline;
@@ -1084,6 +1085,38 @@ static int cs_link_wait_ready(struct cs_link *l, struct cs_call *call)
 	return 0;
 }
 
+/*
+ * May a request be queued now, without waiting for the link to be READY?
+ * Yes for a listen-mode link whose earlier connection said hello (the
+ * caller built its request from that hello's answer): the connection is
+ * asked for, and the request goes out right behind the new hello. A failed
+ * dial or hello fails it as it would have failed the wait. Lock held.
+ */
+static bool cs_link_pipelines(struct cs_link *l)
+{
+	if (l->state == CS_LINK_READY || l->gw.mode != RGM_GW_LISTEN ||
+	    !l->info.handshakes || l->stop)
+		return false;
+	if (l->state == CS_LINK_IDLE) {
+		l->dial = true;
+		cs_link_wake(l);
+	}
+	return true;
+}
+
+int cs_link_ready_early(struct cs_link *l, struct cs_call *call, struct cs_link_info *info)
+{
+	pthread_mutex_lock(&l->lock);
+	if (!cs_link_pipelines(l)) {
+		pthread_mutex_unlock(&l->lock);
+		return cs_link_ready(l, call, info);
+	}
+	*info = l->info;
+	info->in_flight = l->queue.n + l->sent.n - (l->hello_req ? 1 : 0);
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
 int cs_link_ready(struct cs_link *l, struct cs_call *call, struct cs_link_info *info)
 {
 	char *cmd, *res;
@@ -1149,7 +1182,7 @@ int cs_link_call(struct cs_link *l, struct cs_call *call, struct json_object *re
 	*reply = NULL;
 	op = op ? op : "?";
 	pthread_mutex_lock(&l->lock);
-	if (cs_link_wait_ready(l, call))
+	if (!cs_link_pipelines(l) && cs_link_wait_ready(l, call))
 		goto fail;
 	if (l->queue.n + l->sent.n >= CS_LINK_INFLIGHT_MAX) {
 		cs_fail(call, CS_FAIL_UNREACHABLE, NULL,

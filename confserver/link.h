@@ -70,6 +70,14 @@ void cs_link_put(struct cs_link *l);
 int cs_link_ready(struct cs_link *l, struct cs_call *call, struct cs_link_info *info);
 
 /*
+ * As cs_link_ready(), but a listen-mode link that said hello on an earlier
+ * connection does not wait for a new one: it asks for the dial and returns
+ * what that hello said. cs_link_call() then writes requests right behind
+ * the new connection's hello (pipelined), saving the hello's round trip.
+ */
+int cs_link_ready_early(struct cs_link *l, struct cs_call *call, struct cs_link_info *info);
+
+/*
  * Sends req (an object with "op" and its fields; "v" and "id" are added)
  * and waits for its reply: 0 with *reply, which may be an error reply
  * ("ok": false), or -1 with call->err (unreachable, timeout, untrusted,

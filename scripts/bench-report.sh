@@ -26,7 +26,11 @@ $1 == "B1" { add($2 SUBSEP $3 SUBSEP $4, $7); n[$2] = 1; cf[$3] = 1; if (!($3 in
 $1 == "B2" { add($2 SUBSEP $3, $4) }
 $1 == "B3" { add($2 SUBSEP $3 SUBSEP $4, $5); b3n[$3] = 1; b3c[$2] = 1 }
 $1 == "B4" { b4[$2] = b4[$2] sprintf("  %-8s %7d mappings: %6.0f B each\n", $2, $3, ($6 - $5) * 1024 / ($3 - $4)) }
-$1 == "B5" { b5[$2 SUBSEP $3] = $4; b5r[$2] = 1 }
+$1 == "B5" { b5[$2 SUBSEP $3] = $4; b5r[$2] = 1; b5any = 1 }
+# B6 STRATEGY MODE DELAY reply_ms X first_ms Y handshakes H round R
+$1 == "B6" { k = $2 SUBSEP $3; add(k SUBSEP $4 SUBSEP "reply", $6); add(k SUBSEP $4 SUBSEP "first", $8)
+	b6[k SUBSEP $4 SUBSEP "reply" SUBSEP $12] = $6; b6[k SUBSEP $4 SUBSEP "first" SUBSEP $12] = $8
+	add(k SUBSEP $4 SUBSEP "hs", $10); b6k[k] = 1; b6d[$4] = 1; b6r[$12] = 1 }
 END {
 	while ((getline line < hostf) > 0) print "# host: " line
 	print "# VM kernel " info["kernel"] "; " info["sizes"] "; " info["vm_seconds"] " s in the VM"
@@ -34,6 +38,7 @@ END {
 	for (i = 2; i <= nn; i++) for (j = i; j > 1 && ns[j - 1] > ns[j]; j--) { t = ns[j]; ns[j] = ns[j - 1]; ns[j - 1] = t }
 	for (c in ord) corder[ord[c]] = c
 
+	if (nn) {
 	print "\nB1 per-packet cost (1 sender on 1 CPU, 18-byte UDP; ns/pkt = 1e9 / delivered rate;"
 	print "   +ns = median over the rounds of (run - the same round'"'"'s no-NAT baseline run);"
 	print "   rgm/nftmap, rgm/ct = ratios of the +ns in the same phase)"
@@ -95,7 +100,9 @@ END {
 	printf "# columns: N kind" > dat
 	for (o = 1; o <= nc; o++) printf " %s", corder[o] > dat
 	printf "\n" > dat
+	}
 
+	if (("ct" SUBSEP "tcp") in L) {
 	print "\nB2 forwarding through a mapping, iperf3 wan -> lan (median of runs, Mbit/s)"
 	for (mi = 1; mi <= 2; mi++) {
 		m = mi == 1 ? "tcp" : "udp"
@@ -104,7 +111,9 @@ END {
 		printf "  %s: conntrack NAT %.0f (%.0f-%.0f), rgm %.0f (%.0f-%.0f): rgm/ct %.2f\n", m,
 			c1 / 1e6, a1 / 1e6, z1 / 1e6, r1 / 1e6, a2 / 1e6, z2 / 1e6, (c1 > 0 ? r1 / c1 : 0)
 	}
+	}
 
+	if (nn) {
 	print "\nB3 install cost (us; one add, one delete of a table holding N; batches of 64)"
 	printf "  %-8s %7s %9s %9s %9s %9s %11s %11s\n", "config", "N", "add p50", "add p99", "del p50", "del p99", "batch add/s", "fill add/s"
 	for (o = 1; o <= nc; o++) {
@@ -125,15 +134,49 @@ END {
 	print "\nB4 kernel memory per mapping (Slab + VmallocUsed delta / mappings added)"
 	for (c in b4) printf "%s", b4[c]
 	print "  a conntrack entry (nf_conntrack slab object): " info["ct_objsize"] " B"
+	}
 
+	if (b5any) {
 	print "\nB5 churn while 2000 pkt/s flow through a mapping that stays"
 	printf "  %8s %8s %8s %6s %10s %10s %12s %14s\n", "R/s", "sent", "recv", "lost", "wrong host", "max gap ms", "reached /s", "worst tick ms"
 	for (r in b5r) printf "  %8d %8s %8s %6s %10s %10s %12s %14s\n", r, b5[r, "sent"], b5[r, "received"],
 		b5[r, "lost"], b5[r, "wrong_host"], b5[r, "maxgap_ms"], (r SUBSEP "churn_ops_per_s") in b5 ? b5[r, "churn_ops_per_s"] : "-",
 		(r SUBSEP "churn_worst_tick_ms") in b5 ? b5[r, "churn_worst_tick_ms"] : "-"
+	}
+
+	nd = 0; for (x in b6d) dl[++nd] = x + 0
+	for (i = 2; i <= nd; i++) for (j = i; j > 1 && dl[j - 1] > dl[j]; j--) { t = dl[j]; dl[j] = dl[j - 1]; dl[j - 1] = t }
+	if (nd) {
+	print "\nB6 setup latency: POST /v1/sessions at the configuration server -> reply (reply) and ->"
+	print "   first datagram at the appliance, the media server sending from the reply on (first);"
+	print "   netem DELAY ms on each gateway'"'"'s WAN link = the added round trip (RTT) to rgmd;"
+	print "   ms: median (min-max); RTTs: median over rounds of (run - same round'"'"'s 0 ms run) / DELAY;"
+	print "   hs: TLS handshakes to rgmd during the run (warm 0, cold 1)"
+	printf "  %-16s %-5s %5s %22s %7s %22s %7s %3s\n", "strategy", "mode", "delay", "reply ms", "RTTs", "first ms", "RTTs", "hs"
+	split("query-first gateway-chooses", sl, " ")
+	for (si = 1; si <= 2; si++) for (mi = 1; mi <= 2; mi++) {
+		k = sl[si] SUBSEP (mi == 1 ? "warm" : "cold")
+		if (!(k in b6k)) continue
+		for (i = 1; i <= nd; i++) {
+			d = dl[i]; kd = k SUBSEP d
+			if (!((kd SUBSEP "reply") in L)) continue
+			printf "  %-16s %-5s %5d", sl[si], mi == 1 ? "warm" : "cold", d
+			for (q = 1; q <= 2; q++) {
+				fk = q == 1 ? "reply" : "first"
+				p = med(L[kd SUBSEP fk])
+				printf " %8.1f (%5.1f-%5.1f)", p, MIN, MAX
+				x = ""
+				if (d > 0) for (r in b6r) if ((kd SUBSEP fk SUBSEP r) in b6 && (k SUBSEP 0 SUBSEP fk SUBSEP r) in b6)
+					x = x " " (b6[kd, fk, r] - b6[k, 0, fk, r]) / d
+				if (x != "") printf " %7.2f", med(substr(x, 2)); else printf " %7s", "-"
+			}
+			printf " %3s\n", med(L[kd SUBSEP "hs"])
+		}
+	}
+	}
 }' "$res" | tee "$dir/table.txt"
 
-command -v gnuplot >/dev/null || exit 0
+command -v gnuplot >/dev/null && [ -s "$dir/b1.dat" ] || exit 0
 cols=$(awk '/^# columns/ { for (i = 5; i <= NF; i++) printf "%s ", $i }' "$dir/b1.dat")
 {
 	echo 'set terminal pngcairo size 900,420 font ",10"'

@@ -23,6 +23,9 @@
 # B4  kernel memory per mapping: Slab + VmallocUsed delta over the fill.
 # B5  churn: R adds and R deletes a second while a paced flow goes through
 #     a mapping that stays: lost, misdelivered, longest gap.
+# B6  setup latency: the configuration server's configure to the first
+#     datagram at the appliance, with netem delays on the WAN link, warm and
+#     cold link to rgmd (scripts/bench-setup.sh, scripts/bench-setup.py).
 #
 # A configuration is a few functions (cfg_NAME_setup, cfg_NAME_fill N,
 # cfg_NAME_dst, optionally cfg_NAME_b3); CONFIGS lists them in run order.
@@ -393,6 +396,18 @@ rec INFO kernel "$(uname -r)"
 rec INFO sizes "NS=$NS ROUNDS=$ROUNDS SECS=$SECS B3K=$B3K IPERF=$IPERF CHURN=$CHURN"
 rec INFO ct_objsize "$(awk '$1 == "nf_conntrack" { print $4 }' /proc/slabinfo)"
 t_start=$(date +%s)
+# B6 brings up its own deployment (scripts/bench-setup.sh), after B1-B5 or,
+# with BENCH_ONLY=b6, alone
+b6() {
+	log "B6 setup latency ($(($(date +%s) - t_start)) s)"
+	BENCH_ROUNDS=$ROUNDS "$top/scripts/bench-setup.sh" "$res" || log "B6 failed"
+}
+if [ "${BENCH_ONLY:-}" = b6 ]; then
+	b6
+	rec INFO vm_seconds $(($(date +%s) - t_start))
+	"$top/scripts/bench-report.sh" "$out"
+	exit 0
+fi
 for c in $CONFIGS; do topo "$c"; "cfg_${c}_setup"; done
 ip netns exec b-rgm-lan iperf3 -s -D -B $LAN -p 5201 >/dev/null 2>&1
 ip netns exec b-ct-lan iperf3 -s -D -B $LAN -p 5201 >/dev/null 2>&1
@@ -422,6 +437,7 @@ done
 gw rgm "$rgmctl" -j stats >"$out/rgm-stats-after-b2.json"
 log "B5 churn ($(($(date +%s) - t_start)) s)"
 for r in $CHURN; do churn "$r"; done
+b6
 rec INFO vm_seconds $(($(date +%s) - t_start))
 log "done in $(($(date +%s) - t_start)) s"
 "$top/scripts/bench-report.sh" "$out"

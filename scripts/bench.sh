@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench: boot the VM once and run the benchmarks of scripts/bench-vm.sh
-# (B1-B5, Documentation/performance.rst); figures land in build/bench/.
+# (B1-B6, Documentation/performance.rst); figures land in build/bench/.
 # A benchmark, not a test. BENCH_QUICK=1: tiny sizes, a smoke run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -127,6 +127,8 @@ struct fake {
 	unsigned int refuse_times;	/* 0: every time */
 	int drop_op;
 	char expire[RGM_PROTO_SESSION_MAX + 1];	/* send an expired event */
+	bool hold_hello;		/* answer a hello only when the next
+					 * request is in (or after 2 s) */
 
 	/* state */
 	struct fake_port tab[2][FAKE_PORTS];	/* [0] tcp, [1] udp */
@@ -139,6 +141,7 @@ struct fake {
 	unsigned int n_log;
 	unsigned int maps_named, maps_unnamed, maps_reserved;
 	unsigned int maps_in_use;	/* maps answered port-in-use */
+	unsigned int behind_hello;	/* requests in before hello's answer */
 };
 
 static void fake_wait(struct fake *f, int64_t deadline)
@@ -467,10 +470,12 @@ static void fake_serve(struct fake *f, int fd, struct rgm_tls_conn *c)
 	struct rgm_frame_dec dec;
 	uint8_t buf[16384], *frames[256];
 	size_t flen[256], used, plen, off;
+	struct json_object *held = NULL;	/* hold_hello: its answer */
 	unsigned int nf, i;
 	const uint8_t *p;
 	bool eof = false;
 	ssize_t n;
+	int ready;
 
 	rgm_frame_dec_setup(&dec, RGM_FRAME_MAX);
 	while (!eof && !fake_stopping(f)) {
@@ -478,8 +483,16 @@ static void fake_serve(struct fake *f, int fd, struct rgm_tls_conn *c)
 			{ .fd = fd, .events = POLLIN }, { .fd = f->wake[0], .events = POLLIN },
 		};
 
-		if (!rgm_tls_conn_pending(c) && poll(pf, 2, -1) < 0)
+		ready = 1;
+		if (!rgm_tls_conn_pending(c) && (ready = poll(pf, 2, held ? 2000 : -1)) < 0)
 			break;
+		if (!ready && held) {
+			/* nothing came behind the hello: a client that waits */
+			if (fake_send_obj(c, fd, held))
+				eof = true;
+			held = NULL;
+			continue;
+		}
 		if (pf[1].revents) {
 			char junk[64];
 
@@ -574,13 +587,30 @@ static void fake_serve(struct fake *f, int fd, struct rgm_tls_conn *c)
 				pthread_cond_broadcast(&f->cond);
 				pthread_mutex_unlock(&f->lock);
 			}
+			if (held) {
+				/* a request came while hello was unanswered */
+				pthread_mutex_lock(&f->lock);
+				f->behind_hello++;
+				pthread_mutex_unlock(&f->lock);
+				if (fake_send_obj(c, fd, held))
+					eof = true;
+				held = NULL;
+			}
+			pthread_mutex_lock(&f->lock);
+			if (r->op == RGM_OP_HELLO && f->hold_hello && reply &&
+			    !json_object_object_get_ex(reply, "error", NULL)) {
+				held = reply;
+				reply = NULL;
+			}
+			pthread_mutex_unlock(&f->lock);
 			free(r);
-			if (fake_send_obj(c, fd, reply))
+			if (reply && fake_send_obj(c, fd, reply))
 				eof = true;
 		}
 		for (i = 0; i < nf; i++)
 			free(frames[i]);
 	}
+	json_object_put(held);
 	rgm_frame_dec_teardown(&dec);
 	pthread_mutex_lock(&f->lock);
 	f->closed++;
@@ -1532,6 +1562,39 @@ TEST_F(drv, idle_connection_is_closed_then_redialled)
 	ASSERT_TRUE(FAKE_UNTIL(self->f, self->f->closed == 1, 5000));
 	mk_call(&call, 5000);
 	EXPECT_EQ(0, self->d->renew(self->state, &call, &self->gw, SESSION, 600));
+	EXPECT_EQ(2, self->f->handshakes);
+}
+
+/*
+ * A link that said hello before does not wait for the new connection's
+ * hello to be answered: the request goes right behind it (one round trip
+ * less for a cold call). The fake answers the hello only once the next
+ * request is in, or after 2 s for a client that waits.
+ */
+TEST_F(drv, redial_pipelines_the_request_behind_hello)
+{
+	struct rgm_api_configure req;
+	struct cs_configured out;
+	struct cs_call call;
+
+	self->env.idle_timeout_ms = 200;
+	ASSERT_EQ(0, start(_metadata, self));
+	mk_req(&req);
+	mk_call(&call, 5000);
+	ASSERT_EQ(0, self->d->configure(self->state, &call, &self->gw, SESSION, &req, &out));
+	EXPECT_EQ(0, self->f->behind_hello);	/* the first connection waits for hello */
+	ASSERT_TRUE(FAKE_UNTIL(self->f, self->f->closed == 1, 5000));
+	pthread_mutex_lock(&self->f->lock);
+	self->f->hold_hello = true;
+	pthread_mutex_unlock(&self->f->lock);
+	mk_call(&call, 5000);
+	EXPECT_EQ(0, self->d->renew(self->state, &call, &self->gw, SESSION, 600));
+	EXPECT_EQ(2, self->f->handshakes);
+	EXPECT_EQ(1, self->f->behind_hello);
+	EXPECT_EQ(2, self->f->ops[RGM_OP_HELLO]);
+	/* hello answered first: the next call on this connection is as ever */
+	mk_call(&call, 5000);
+	EXPECT_EQ(0, self->d->renew(self->state, &call, &self->gw, SESSION, 300));
 	EXPECT_EQ(2, self->f->handshakes);
 }
 

@@ -6,6 +6,8 @@
  * rgmd_conn_io() on readiness and rgmd_conn_expire() on deadlines.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +52,15 @@ struct rgmd_conn *rgmd_conn_new(struct rgmd_conns *cs, int fd, bool callhome,
 	struct rgmd_conn *c;
 	struct epoll_event ev = { 0 };
 	uint64_t now = rgmd_clock_ms();
+	int on = 1;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	/* Whole frames and TLS flights, written as they are ready: Nagle
+	 * would hold the second write of a handshake flight, or a reply
+	 * behind an unacknowledged one, for a round trip. Best effort. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->ev.kind = RGMD_EV_CONN;
 	c->cs = cs;
 	c->fd = fd;
