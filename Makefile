@@ -5,7 +5,10 @@
 #   make demo       the whole flow in a VM (see README); DATAPLANE=nftables:
 #                   on the host kernel in network namespaces, no VM
 #   make adversarial  only the adversarial suite (Documentation/security.rst), full counts
-#   make bench      B1-B6 of Documentation/performance.rst (figures, not a test)
+#   make bench      B1-B6 of Documentation/performance.rst (figures, not a test),
+#                   then the fleet benchmark on the host
+#   make bench-fleet  only the fleet benchmark: one rgm-confserver against 1k and
+#                   10k emulated call-home gateways (bench/fleetgen), no VM
 #   make setup      install what the above need from Debian (run by check)
 #   make install    programs, units, man pages, examples, docs (DESTDIR, PREFIX)
 #   make modules_install   rgm.ko into /lib/modules/KVER/updates, then depmod
@@ -43,15 +46,17 @@ PROGS       := $(foreach p,$(ALL_PROGS),$(if $(wildcard $(dir $(p))*.c),$(p)))
 SELFTESTS   := $(patsubst %.c,%,$(wildcard selftests/*.c))
 UNITTESTS   := $(patsubst %.c,%,$(wildcard tests/*_test.c))
 KSELFTEST   := build/kselftest
+# load generators of make bench: built, never installed
+BENCHES     := bench/fleetgen
 
-.PHONY: all kmod user progs check demo bench setup clean fuzz adversarial
+.PHONY: all kmod user progs check demo bench bench-fleet setup clean fuzz adversarial
 
 all: kmod user
 
 kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-user: $(PROGS) $(SELFTESTS) $(UNITTESTS)
+user: $(PROGS) $(SELFTESTS) $(UNITTESTS) $(BENCHES)
 
 # the programs alone (what the packages build)
 progs: $(PROGS)
@@ -141,6 +146,9 @@ selftests/%: selftests/%.c $$(OBJS_$$*) $(LIB) | $(KSELFTEST)
 tests/%: tests/%.c $$(OBJS_$$*) $(LIB) | $(KSELFTEST)
 	$(CC) $(CFLAGS) $(call test_dirs,$*) -o $@ $< $(OBJS_$*) $(LIB) $(PKG_LIBS) -lpthread
 
+bench/fleetgen: bench/fleetgen.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(shell $(PKG_CONFIG) --libs gnutls json-c 2>/dev/null)
+
 $(KSELFTEST):
 	scripts/setup.sh
 
@@ -156,6 +164,9 @@ demo:
 bench:
 	scripts/bench.sh
 
+bench-fleet:
+	scripts/bench-fleet.sh
+
 adversarial:
 	scripts/adversarial.sh
 
@@ -169,7 +180,7 @@ include scripts/install.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(DB_SCHEMA) $(PORTAL_ASSETS) $(CS_ASSETS)
+	rm -f $(LIB) $(PROGS) $(SELFTESTS) $(UNITTESTS) $(BENCHES) $(DB_SCHEMA) $(PORTAL_ASSETS) $(CS_ASSETS)
 	find $(SRCDIRS) -name '*.[od]' -delete
 
 -include $(shell find $(SRCDIRS) -name '*.d' 2>/dev/null)
