@@ -153,7 +153,7 @@ def octets(data):
 def taddr(ip, p):			# TransportAddress, alternative ipAddress
     put(0, 1); put(0, 3)		# no extension, alternative 0 of 7
     octets(socket.inet_aton(ip)); octets(p.to_bytes(2, "big"))
-put(0, 1); put(3, 5)			# RasMessage: registrationRequest (3 of 25)
+put(0, 1); put(3, 5)			# RasMessage: no extension, registrationRequest (3)
 put(0, 1); put(0, 3)			# RRQ: no extensions, no optional field
 octets((1 - 1).to_bytes(2, "big"))	# requestSeqNum 1 (1..65535)
 oid = bytes([0x00, 0x08, 0x91, 0x4a, 0x00, 0x04])  # 0.0.8.2250.0.4, H.225.0 v4
@@ -163,7 +163,7 @@ octets([1]); taddr(src, port)		# callSignalAddress: one
 octets([1]); taddr(src, 1719)		# rasAddress: one
 put(0, 1); put(0, 6); put(0, 2)		# terminalType: no options, mc, undefinedNode
 put(0, 1); put(0, 2); put(0, 1)		# endpointVendor, its H221NonStandard
-octets([0xb5, 0x00]); octets((0x1234).to_bytes(2, "big"))
+octets([0xb5, 0x00]); octets((0x1234).to_bytes(2, "big"))  # t35 country, ext, maker
 align()
 pdu = bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
