@@ -29,17 +29,6 @@
 #define CS_CONF_LINE_MAX	4096
 #define CS_CONF_FILE_MAX	(1024 * 1024)	/* a PEM file larger than this is not one */
 
-const char *cs_role_name(enum cs_role r)
-{
-	static const char *const names[] = {
-		[CS_ROLE_NONE] = "none",
-		[CS_ROLE_PORTAL] = "portal",
-		[CS_ROLE_OPERATOR] = "operator",
-	};
-
-	return (unsigned int)r < __CS_ROLE_MAX ? names[r] : "?";
-}
-
 static int cs_role_parse(const char *s)
 {
 	if (!strcmp(s, "portal"))

@@ -6,7 +6,8 @@
  *   auth.c     who a portal request comes from: bearer token or client
  *              certificate, and its role
  *   service.c  what a request does: database, drivers, audit, sweeper
- *   http.c     the libmicrohttpd front: routes, bodies, status codes
+ *   route.c    what a request asks for: route, role, size, body (route.h)
+ *   http.c     the libmicrohttpd front: bodies, replies
  *   log.c      "rgm-confserver: LEVEL: message" on stderr
  *   main.c     the command line
  *

@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "confserver.h"
+#include "route.h"
 #include "rgm_asset.h"
 #include "rgm_metrics.h"
 #include "rgm_secret.h"
@@ -34,58 +35,6 @@ extern const struct rgm_asset cs_assets[];
 #define CS_HTTP_DISCARD_MAX	(4 * RGM_API_BODY_MAX)	/* then the connection is dropped */
 #define CS_HTTP_CERT_MAX	(1024 * 1024)
 #define CS_HTTP_TIMEOUT(c)	(2 * (c)->request_timeout + 5)	/* s */
-
-enum cs_route_id {
-	CS_R_HEALTH,
-	CS_R_APPLIANCES,
-	CS_R_CONFIGURE,
-	CS_R_SESSION_GET,
-	CS_R_RENEW,
-	CS_R_CLOSE,
-	CS_R_REPORT,
-	CS_R_ENROLL,
-	CS_R_GATEWAYS,
-	CS_R_GATEWAY_GET,
-	CS_R_CONSOLE,
-	CS_R_SESSIONS,
-	CS_R_AUDIT,
-	CS_R_GATEWAY_DEL,
-	CS_R_METRICS,
-};
-
-struct cs_route {
-	enum cs_route_id id;
-	const char *method;
-	const char *path;	/* exact, or a prefix when it ends with '/' */
-	enum cs_role role;
-	int kind;		/* enum rgm_api_kind of the body, -1: no body */
-};
-
-/* Exact paths first: "/v1/sessions/renew" is not a session id. */
-static const struct cs_route cs_routes[] = {
-	{ CS_R_HEALTH, "GET", "/v1/health", CS_ROLE_NONE, -1 },
-	{ CS_R_APPLIANCES, "POST", "/v1/appliances", CS_ROLE_PORTAL, RGM_API_APPLIANCE_REGISTER },
-	{ CS_R_CONFIGURE, "POST", "/v1/sessions", CS_ROLE_PORTAL, RGM_API_CONFIGURE },
-	{ CS_R_RENEW, "POST", "/v1/sessions/renew", CS_ROLE_PORTAL, RGM_API_RENEW },
-	{ CS_R_CLOSE, "POST", "/v1/sessions/close", CS_ROLE_PORTAL, RGM_API_TEARDOWN },
-	{ CS_R_REPORT, "POST", "/v1/sessions/report", CS_ROLE_PORTAL, RGM_API_REPORT },
-	{ CS_R_SESSION_GET, "GET", "/v1/sessions/", CS_ROLE_PORTAL, -1 },
-	{ CS_R_ENROLL, "POST", "/v1/gateways", CS_ROLE_OPERATOR, RGM_API_GATEWAY_ENROLL },
-	{ CS_R_GATEWAYS, "GET", "/v1/gateways", CS_ROLE_OPERATOR, -1 },
-	{ CS_R_GATEWAY_GET, "GET", "/v1/gateways/", CS_ROLE_OPERATOR, -1 },
-	/* the operator console: static files; its data comes from the routes
-	 * above and below, with the operator's credentials */
-	{ CS_R_CONSOLE, "GET", "/console", CS_ROLE_NONE, -1 },
-	{ CS_R_CONSOLE, "GET", "/console.js", CS_ROLE_NONE, -1 },
-	{ CS_R_CONSOLE, "GET", "/console.css", CS_ROLE_NONE, -1 },
-	{ CS_R_SESSIONS, "GET", "/v1/sessions", CS_ROLE_OPERATOR, -1 },
-	{ CS_R_AUDIT, "GET", "/v1/audit", CS_ROLE_OPERATOR, -1 },
-	{ CS_R_GATEWAY_DEL, "DELETE", "/v1/gateways/", CS_ROLE_OPERATOR, -1 },
-	/* Prometheus text format (metrics.c) */
-	{ CS_R_METRICS, "GET", "/metrics", CS_ROLE_OPERATOR, -1 },
-};
-_Static_assert(sizeof(cs_routes) / sizeof(cs_routes[0]) < CS_METRICS_ROUTES,
-	       "the metrics keep one slot per route and one for none");
 
 struct cs_http {
 	struct MHD_Daemon *d;
@@ -100,8 +49,8 @@ struct cs_http {
 /* One request (MHD's *con_cls). */
 struct cs_req {
 	struct cs_http *h;
-	const struct cs_route *rt;
-	const char *arg;		/* the ID of a GET .../ID route (in MHD's url) */
+	struct cs_gate g;		/* route.c's decision; g.arg is in MHD's url */
+	const struct cs_route *rt;	/* g.rt once routed */
 	const char *url;		/* MHD's, for the console's files */
 	struct cs_auth auth;
 	char *body;
@@ -246,35 +195,6 @@ static enum MHD_Result cs_http_result(struct MHD_Connection *conn, struct cs_res
 	return ret;
 }
 
-/* The route of method and url; when none, allow lists the methods the
- * path has (empty: an unknown path). */
-static const struct cs_route *cs_http_route(const char *method, const char *url,
-					    const char **arg, char *allow, size_t len)
-{
-	unsigned int i;
-	size_t at = 0;
-
-	allow[0] = 0;
-	for (i = 0; i < sizeof(cs_routes) / sizeof(cs_routes[0]); i++) {
-		const struct cs_route *r = &cs_routes[i];
-		size_t n = strlen(r->path);
-		bool prefix = r->path[n - 1] == '/';
-
-		if (prefix ? strncmp(url, r->path, n) || !url[n] || strchr(url + n, '/')
-			   : strcmp(url, r->path))
-			continue;
-		if (strcmp(method, r->method)) {
-			if (!strstr(allow, r->method) && at < len)
-				at += snprintf(allow + at, len - at, "%s%s", at ? ", " : "",
-					       r->method);
-			continue;
-		}
-		*arg = prefix ? url + n : NULL;
-		return r;
-	}
-	return NULL;
-}
-
 static const char *cs_http_peer(struct MHD_Connection *conn, char *buf, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -294,51 +214,34 @@ static const char *cs_http_peer(struct MHD_Connection *conn, char *buf, size_t l
 static enum MHD_Result cs_http_begin(struct cs_req *q, struct MHD_Connection *conn,
 				     const char *url, const char *method)
 {
-	const char *cl;
-	char ip[INET6_ADDRSTRLEN], msg[160], allow[32];
+	struct cs_gate *g = &q->g;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned int status;
+	size_t n;
 
 	q->url = url;
-	q->rt = cs_http_route(method, url, &q->arg, allow, sizeof(allow));
-	if (!q->rt && allow[0]) {
-		snprintf(msg, sizeof(msg), "%.100s takes %s, not %.16s", url, allow, method);
-		return cs_http_error_allow(conn, 405, "method-not-allowed", msg, allow);
-	}
-	if (!q->rt) {
-		snprintf(msg, sizeof(msg), "no route %s %.100s", method, url);
-		return cs_http_error(conn, 404, "not-found", msg);
-	}
+	status = cs_route_find(g, method, url);
+	if (status)
+		return cs_http_error_allow(conn, status, g->code, g->msg,
+					   status == 405 ? g->allow : NULL);
+	q->rt = g->rt;
 	if (q->rt->role > CS_ROLE_NONE) {
 		cs_auth_request(q->h->conf, conn, &q->auth);
-		if (q->auth.role == CS_ROLE_NONE) {
-			cs_log(CS_LOG_INFO, "401 %s %s from %s: %s", method, url,
-			       cs_http_peer(conn, ip, sizeof(ip)), q->auth.why);
-			return cs_http_error(conn, 401, "unauthorized", q->auth.why);
-		}
-		if (q->auth.role < q->rt->role) {
-			snprintf(msg, sizeof(msg), "%.80s has role %s; %s %s needs %s",
-				 q->auth.actor, cs_role_name(q->auth.role), method, q->rt->path,
-				 cs_role_name(q->rt->role));
-			cs_log(CS_LOG_INFO, "403 %s", msg);
-			return cs_http_error(conn, 403, "forbidden", msg);
+		status = cs_route_allow(g, &q->auth);
+		if (status) {
+			cs_log(CS_LOG_INFO, "%u %s %s from %s: %s", status, method, url,
+			       cs_http_peer(conn, ip, sizeof(ip)), g->msg);
+			return cs_http_error(conn, status, g->code, g->msg);
 		}
 	}
-	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		char *end;
-		unsigned long long n;
-
-		errno = 0;
-		n = strtoull(cl, &end, 10);
-		if (errno || *end || n > RGM_API_BODY_MAX) {
-			snprintf(msg, sizeof(msg), "the body is longer than %d bytes",
-				 RGM_API_BODY_MAX);
-			return cs_http_error(conn, 413, "too-large", msg);
-		}
-		if (q->rt->kind >= 0 && n) {
-			q->body = malloc(n + 1);
-			if (!q->body)
-				return cs_http_error(conn, 500, "internal", "out of memory");
-		}
+	status = cs_route_length(g, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_CONTENT_LENGTH), &n);
+	if (status)
+		return cs_http_error(conn, status, g->code, g->msg);
+	if (q->rt->kind >= 0 && n) {
+		q->body = malloc(n + 1);
+		if (!q->body)
+			return cs_http_error(conn, 500, "internal", "out of memory");
 	}
 	return MHD_YES;
 }
@@ -364,25 +267,14 @@ static int cs_http_append(struct cs_req *q, const char *data, size_t size)
 static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection *conn)
 {
 	struct cs_service *s = q->h->s;
-	struct rgm_api_error err;
 	struct rgm_api_req req;
 	struct cs_result r = { 0 };
 	const char *actor = q->auth.actor;
+	unsigned int status;
 
-	if (q->discarded) {
-		char msg[96];
-
-		snprintf(msg, sizeof(msg), "the body is longer than %d bytes", RGM_API_BODY_MAX);
-		return cs_http_error(conn, 413, "too-large", msg);
-	}
-	if (q->rt->kind >= 0 &&
-	    rgm_api_parse(q->rt->kind, q->body ? q->body : "", q->len, &req, &err)) {
-		const char *code = err.status == 400 ? "bad-request" :
-				   err.status == 413 ? "too-large" :
-				   err.status == 422 ? "invalid" : "internal";
-
-		return cs_http_error(conn, err.status, code, err.msg);
-	}
+	status = cs_route_body(&q->g, q->body, q->len, q->discarded, &req);
+	if (status)
+		return cs_http_error(conn, status, q->g.code, q->g.msg);
 	switch (q->rt->id) {
 	case CS_R_HEALTH: {
 		struct json_object *o = json_object_new_object();
@@ -400,7 +292,7 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 		cs_service_configure(s, actor, &req.configure, &r);
 		break;
 	case CS_R_SESSION_GET:
-		cs_service_session_get(s, q->arg, &r);
+		cs_service_session_get(s, q->g.arg, &r);
 		break;
 	case CS_R_RENEW:
 		cs_service_renew(s, actor, &req.renew, &r);
@@ -418,7 +310,7 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 		cs_service_gateway_list(s, &r);
 		break;
 	case CS_R_GATEWAY_GET:
-		cs_service_gateway_get(s, q->arg, &r);
+		cs_service_gateway_get(s, q->g.arg, &r);
 		break;
 	case CS_R_CONSOLE:
 		return cs_http_asset(conn, q->url);
@@ -429,7 +321,7 @@ static enum MHD_Result cs_http_dispatch(struct cs_req *q, struct MHD_Connection 
 		cs_service_audit(s, &r);
 		break;
 	case CS_R_GATEWAY_DEL:
-		cs_service_gateway_del(s, actor, q->arg, &r);
+		cs_service_gateway_del(s, actor, q->g.arg, &r);
 		break;
 	case CS_R_METRICS:
 		return cs_http_metrics(s, conn);

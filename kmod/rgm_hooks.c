@@ -15,8 +15,9 @@
  * rgm_pkt_hook, NF_IP_PRI_NAT_DST + 1, a plain hook after DNAT. It sees
  *   every packet: counts the packets of rgm's flows, drops packets of flows
  *   whose mapping went away while they raced with its removal, checks RTP
- *   on every WAN to LAN datagram of an rtp mapping, and drops packets to
- *   managed ports that conntrack could not track.
+ *   on every WAN to LAN datagram of an rtp mapping, drops packets to
+ *   managed ports that conntrack could not track, and has expectations on
+ *   the managed range removed (rgm_expect.c).
  *
  * Both hooks run in an RCU read section (nf_hook_slow()); mappings are only
  * used inside it, so they need no reference.
@@ -28,6 +29,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
 #include "rgm_compat.h"
+#include "rgm_expect.h"
 #include "rgm_hooks.h"
 #include "rgm_table.h"
 
@@ -178,6 +180,7 @@ static unsigned int rgm_pkt_hook(void *priv, struct sk_buff *skb,
 	if (!ct || ctinfo == IP_CT_UNTRACKED || nf_ct_is_template(ct))
 		return rgm_pkt_untracked(rn, skb);
 
+	rgm_expect_note(rn, ct);
 	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	if (!rgm_hooks_managed(rn, orig))
 		return NF_ACCEPT;

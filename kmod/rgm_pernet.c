@@ -11,6 +11,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netns/generic.h>
 #include "rgm_compat.h"
+#include "rgm_expect.h"
 #include "rgm_expiry.h"
 #include "rgm_hooks.h"
 #include "rgm_mapping.h"
@@ -74,6 +75,7 @@ static int __net_init rgm_pernet_init(struct net *net)
 		goto err_stats;
 
 	rgm_expiry_setup(rn);
+	rgm_expect_setup(rn);
 	return 0;
 
 err_stats:
@@ -105,6 +107,7 @@ static void __net_exit rgm_pernet_exit(struct net *net)
 	struct rgm_net *rn = rgm_pernet(net);
 
 	rgm_expiry_teardown(rn);
+	rgm_expect_teardown(rn);
 
 	mutex_lock(&rn->lock);
 	/* Kill the conntracks rgm DNAT'd: with rgm gone nothing would. */

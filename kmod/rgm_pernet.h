@@ -56,6 +56,7 @@ struct rgm_pcpu_stats {
  * @expiry: lease scanner, armed while @count > 0
  * @nat_ops: rgm_hooks.c's NAT hook as registered in @net, priv = this
  * @pkt_ops: rgm_hooks.c's packet hook as registered in @net, priv = this
+ * @expect_sweep: rgm_expect.c's removal of expectations on the managed range
  * @active: conntrack, NAT and packet hooks are registered in @net
  * @dying: the namespace or the module is going away, don't rearm @expiry
  */
@@ -74,6 +75,7 @@ struct rgm_net {
 	struct delayed_work expiry;
 	struct nf_hook_ops nat_ops;
 	struct nf_hook_ops pkt_ops;
+	struct work_struct expect_sweep;
 	bool active;
 	bool dying;
 };

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "portal.h"
+#include "route.h"
 #include "rgm_asset.h"
 #include "rgm_metrics.h"
 
@@ -232,62 +233,30 @@ static enum MHD_Result portal_http_page(struct portal *p, struct MHD_Connection 
 	return ret;
 }
 
-/*
- * The routes a browser calls with its cookie: not from another site. The
- * cookie is SameSite=Strict already; a JSON body (which another site can
- * only send after a CORS preflight we never answer) and, when the browser
- * says where the request comes from, this host, are asked for as well.
- */
-static bool portal_http_same_site(struct MHD_Connection *conn, struct portal_error *e)
-{
-	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_CONTENT_TYPE);
-	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
-	const char *rest;
-
-	if (!type || strncasecmp(type, "application/json", 16)) {
-		portal_error_set(e, 415, "unsupported-media-type",
-				 "send the body as application/json");
-		return false;
-	}
-	if (site && strcmp(site, "same-origin") && strcmp(site, "none")) {
-		portal_error_set(e, 403, "cross-site", "a request from another site (%.20s)", site);
-		return false;
-	}
-	if (origin) {
-		rest = !strncmp(origin, "http://", 7) ? origin + 7 :
-		       !strncmp(origin, "https://", 8) ? origin + 8 : NULL;
-		if (!rest || !host || strcmp(rest, host)) {
-			portal_error_set(e, 403, "cross-site", "a request from another origin");
-			return false;
-		}
-	}
-	return true;
-}
-
 static enum MHD_Result portal_http_post(struct portal *p, struct MHD_Connection *conn,
-					enum rgm_portal_kind kind, struct in_addr src,
+					const struct portal_route *rt, struct in_addr src,
 					const struct portal_http_req *r)
 {
 	const char *cookie = portal_http_cookie(conn);
+	const struct portal_headers h = {
+		.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							    MHD_HTTP_HEADER_CONTENT_TYPE),
+		.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+		.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+		.sec_fetch_site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							      "Sec-Fetch-Site"),
+	};
+	enum rgm_portal_kind kind = rt->kind;
 	struct json_object *reply = NULL;
 	char token[PORTAL_TOKEN_LEN + 1];
 	struct rgm_portal_req req;
-	struct rgm_json_error je;
 	struct portal_error e;
 	enum MHD_Result ret;
 	unsigned int status = 200;
 	int err;
 
-	if ((kind == RGM_PORTAL_PAIR || kind == RGM_PORTAL_PLAY || kind == RGM_PORTAL_PLAY_STOP) &&
-	    !portal_http_same_site(conn, &e))
+	if (portal_route_post(rt, &h, r->body, r->len, &req, &e))
 		return portal_http_error(conn, &e);
-	if (rgm_portal_parse(kind, r->body ? r->body : "", r->len, &req, &je)) {
-		portal_error_from_json(&e, &je);
-		return portal_http_error(conn, &e);
-	}
 	switch (kind) {
 	case RGM_PORTAL_REGISTER:
 		err = portal_register(p, src, &req.reg, &reply, &e);
@@ -391,59 +360,31 @@ static enum MHD_Result portal_http_route(struct portal *p, struct MHD_Connection
 					 const char *url, const char *method,
 					 struct portal_http_req *r, struct in_addr src)
 {
-	static const struct { const char *path; enum rgm_portal_kind kind; } posts[] = {
-		{ "/v1/register", RGM_PORTAL_REGISTER },
-		{ "/v1/watch", RGM_PORTAL_WATCH },
-		{ "/v1/stop", RGM_PORTAL_STOP },
-		{ "/v1/report", RGM_PORTAL_REPORT },
-		{ "/v1/announce", RGM_PORTAL_ANNOUNCE },
-		{ "/v1/next", RGM_PORTAL_NEXT },
-		{ "/v1/pair", RGM_PORTAL_PAIR },
-		{ "/v1/play", RGM_PORTAL_PLAY },
-		{ "/v1/play/stop", RGM_PORTAL_PLAY_STOP },
-	};
-	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-	bool post = !strcmp(method, "POST");
-	unsigned int i;
+	struct portal_route rt;
+	struct portal_error e;
+	int err;
 
-	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
-		if (strcmp(url, posts[i].path))
-			continue;
-		portal_http_route_label = posts[i].path;
-		if (!post)
-			return portal_http_fail(conn, 405, "method-not-allowed", "use POST");
-		if (r->too_large) {
-			struct portal_error e;
-
-			portal_error_set(&e, 413, "too-large", "request body larger than %d bytes",
-					 RGM_PORTAL_BODY_MAX);
-			return portal_http_error(conn, &e);
-		}
-		return portal_http_post(p, conn, posts[i].kind, src, r);
+	err = portal_route_find(method, url, r->too_large, &rt, &e);
+	portal_http_route_label = rt.label;
+	if (err)
+		return portal_http_error(conn, &e);
+	switch (rt.action) {
+	case PORTAL_ACT_POST:
+		return portal_http_post(p, conn, &rt, src, r);
+	case PORTAL_ACT_METRICS:
+		return portal_http_metrics(conn, src);
+	case PORTAL_ACT_HEALTH:
+		return portal_http_send(conn, 200, "application/json", strdup("{\"ok\":true}"));
+	case PORTAL_ACT_TITLES:
+		return portal_http_titles(p, conn);
+	case PORTAL_ACT_PLAY_GET:
+		return portal_http_play_get(p, conn, rt.arg);
+	case PORTAL_ACT_ASSET:
+		return portal_http_asset(conn, rt.arg);
+	case PORTAL_ACT_PAGE:
+		break;
 	}
-	if (!strcmp(url, "/") || !strcmp(url, "/v1/titles") || !strcmp(url, "/v1/health") ||
-	    !strcmp(url, "/metrics") ||
-	    !strncmp(url, "/titles/", 8) || !strncmp(url, "/v1/plays/", 10) ||
-	    !strncmp(url, "/static/", 8)) {
-		portal_http_route_label = !strncmp(url, "/titles/", 8) ? "/titles/{id}" :
-					  !strncmp(url, "/v1/plays/", 10) ? "/v1/plays/{id}" :
-					  !strncmp(url, "/static/", 8) ? "/static/{file}" : url;
-		if (!get)
-			return portal_http_fail(conn, 405, "method-not-allowed", "use GET");
-		if (!strcmp(url, "/metrics"))
-			return portal_http_metrics(conn, src);
-		if (!strcmp(url, "/v1/health"))
-			return portal_http_send(conn, 200, "application/json",
-						strdup("{\"ok\":true}"));
-		if (!strcmp(url, "/v1/titles"))
-			return portal_http_titles(p, conn);
-		if (!strncmp(url, "/v1/plays/", 10))
-			return portal_http_play_get(p, conn, url + 10);
-		if (!strncmp(url, "/static/", 8))
-			return portal_http_asset(conn, url);
-		return portal_http_page(p, conn, url[1] ? url + 8 : NULL, src);
-	}
-	return portal_http_fail(conn, 404, "not-found", "no such route");
+	return portal_http_page(p, conn, rt.arg, src);
 }
 
 static enum MHD_Result portal_http_handler(void *cls, struct MHD_Connection *conn,
@@ -468,7 +409,7 @@ static enum MHD_Result portal_http_handler(void *cls, struct MHD_Connection *con
 		/* refuse a large body from its announced size, before reading it */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > RGM_PORTAL_BODY_MAX) {
+		if (portal_route_too_large(cl)) {
 			r->too_large = true;
 			portal_info("%s %s: body of %s bytes refused", method, url, cl);
 			return portal_http_fail(conn, 413, "too-large",

@@ -12,6 +12,7 @@ cat "${1:?usage: adv-summary.sh RESULTS_DIR}"/*.tap 2>/dev/null | awk '
 		if (!any) exit 0
 		printf "adversarial: %d ports scanned, %d bad certificates/handshakes tried, " \
 		       "%d hostile or malformed requests sent, %d kills survived, " \
-		       "%d mappings wrongly made\n", s["ports-scanned"], s["bad-certificates"],
-		       s["hostile-requests"], s["kills-survived"], s["wrong-mappings"]
+		       "%d mappings wrongly made, %d expectations left on the managed range\n",
+		       s["ports-scanned"], s["bad-certificates"], s["hostile-requests"],
+		       s["kills-survived"], s["wrong-mappings"], s["expectations-on-managed-range"]
 	}'

@@ -8,10 +8,13 @@
 # Documentation/design.rst tells gateways to.
 #
 #  - SIP INVITE over UDP from a LAN host whose SDP names a media port in
-#    the managed range, and a NAT-slipstreaming REGISTER (an HTTP POST
-#    whose second TCP segment is a SIP REGISTER with a Contact port in the
-#    range): whatever the helper expects, a WAN packet to those ports must
-#    not reach the LAN, and no rgm mapping appears.
+#    the managed range, a NAT-slipstreaming REGISTER (an HTTP POST whose
+#    second TCP segment is a SIP REGISTER with a Contact port in the
+#    range), and an H.225.0 RAS RegistrationRequest (nf_conntrack_h323 and
+#    nf_nat_h323 loaded) whose callSignalAddress names a port in the range:
+#    no conntrack expectation is left on the managed range (rgm.ko removes
+#    them, kmod/rgm_expect.c), a WAN packet to those ports does not reach
+#    the LAN, and no rgm mapping appears.
 #  - Port shadowing: with a mapping udp 40600 -> 10.0.0.2:5004 for server
 #    203.0.113.7:6000, LAN host 10.0.0.3 first sends from port 40600 to
 #    that server, hoping masquerade gives its flow the reply tuple the
@@ -19,24 +22,25 @@
 #    10.0.0.3. The same attack against a masquerade that may use the
 #    managed range (what design.rst warns against) is run too, and its
 #    outcome printed as a figure, not asserted: rgm.ko does not stop it.
-# H.323 (nf_conntrack_h323) is not attacked here: see security.rst, Gaps.
 
 . "$(dirname "$0")/lib.sh"
 
 require_rgm
 require nft conntrack timeout
 topo_setup
-for m in nf_conntrack_sip nf_nat_sip; do
+for m in nf_conntrack_sip nf_nat_sip nf_conntrack_h323 nf_nat_h323; do
 	modprobe "$m" 2>/dev/null || { skip "payload pinholes" "no $m module"; exit 0; }
 done
-nsx "$NS_GW" nft -f - <<EOF || bail "masquerade and SIP helpers on the gateway"
+nsx "$NS_GW" nft -f - <<EOF || bail "masquerade, SIP and H.323 helpers on the gateway"
 table ip adv {
 	ct helper sip-udp { type "sip" protocol udp; }
 	ct helper sip-tcp { type "sip" protocol tcp; }
+	ct helper ras { type "RAS" protocol udp; }
 	chain pre {
 		type filter hook prerouting priority filter;
 		udp dport 5060 ct helper set "sip-udp"
 		tcp dport 5060 ct helper set "sip-tcp"
+		udp dport 1719 ct helper set "ras"
 	}
 	chain post {
 		type nat hook postrouting priority srcnat;
@@ -46,10 +50,32 @@ table ip adv {
 }
 EOF
 MAL=0
+EXPECTS=0
 n_expect() {	# expectations whose tuple is on the global address, managed range
 	nsx "$NS_GW" conntrack -L expect 2>/dev/null |
 		grep -oE "dst=$GLOBAL sport=[0-9]+ dport=[0-9]+" |
 		awk -F'dport=' -v lo=$PORT_MIN -v hi=$PORT_MAX '$2 >= lo && $2 <= hi' | wc -l
+}
+no_expect() { [ "$(n_expect)" = 0 ]; }
+# The helpers' expectations as they come and go: proof that each payload
+# did make its helper expect a connection on the managed range (so the
+# check below would fail without rgm.ko removing it).
+bg nsx "$NS_GW" stdbuf -oL conntrack -E expect >"$TMPD/expect-events.log" 2>/dev/null
+sleep 0.5
+n_expect_made() {	# NEW events on the global address, port PORT
+	grep -cE "^ *\[NEW\].* dst=$GLOBAL sport=[0-9]+ dport=$1( |$)" "$TMPD/expect-events.log"
+}
+expect_made() { [ "$(n_expect_made "$1")" -ge 1 ]; }
+# check_no_expect NAME: none left on the managed range. rgm.ko removes them
+# from a work item queued by the helper's packet: give it a moment.
+check_no_expect() {	# NAME PORT
+	wait_until 5 expect_made "$2"
+	check_ge "$1: the helper did expect a connection to port $2" 1 "$(n_expect_made "$2")"
+	wait_until 5 no_expect
+	local n; n=$(n_expect)
+	check_eq "$1: no conntrack expectation on the managed range" 0 "$n"
+	[ "$n" = 0 ] || nsx "$NS_GW" conntrack -L expect 2>/dev/null | sed 's/^/#   /'
+	EXPECTS=$((EXPECTS + n))
 }
 
 # ---------------------------------------------------------------- SIP INVITE
@@ -83,14 +109,12 @@ else:
 bg nsx "$NS_WAN" socat -u TCP-LISTEN:5060,bind=$SERVER,reuseaddr,fork OPEN:/dev/null
 wait_listen "$NS_WAN" tcp 5060
 udp_echo "$NS_LAN" $LAN1 40123 "$TMPD/rtp.log" || bail "LAN listener on 40123"
-tcp_echo "$NS_LAN" $LAN1 40124 "$TMPD/sig.log" || bail "LAN listener on 40124"
+tcp_echo "$NS_LAN" $LAN1 40224 "$TMPD/sig.log" || bail "LAN listener on 40224"
 
 MAL=$((MAL + 1))
 nsx "$NS_LAN" "$PYTHON" -S -c "$SIPPY" udp $LAN1 $SERVER 40123
 sleep 0.5
-e1=$(n_expect)
-diag "SIP INVITE (media port 40123): $e1 expectation(s) on the managed range"
-nsx "$NS_GW" conntrack -L expect 2>/dev/null | sed 's/^/#   /'
+check_no_expect "SIP INVITE (media port 40123)" 40123
 out=$(udp_send "$NS_WAN" $SERVER 40000 $GLOBAL 40123 pinhole)
 check_eq "SIP INVITE: the WAN's datagram to the SDP port does not reach the LAN" "" "$out"
 check "SIP INVITE: the LAN listener got nothing" stays "$TMPD/rtp.log" 1
@@ -103,16 +127,62 @@ for p in $(nsx "$NS_GW" conntrack -L expect 2>/dev/null | grep -oE "dst=$GLOBAL 
 done
 
 MAL=$((MAL + 1))
-nsx "$NS_LAN" "$PYTHON" -S -c "$SIPPY" tcp $LAN1 $SERVER 40124 2>/dev/null
+nsx "$NS_LAN" "$PYTHON" -S -c "$SIPPY" tcp $LAN1 $SERVER 40224 2>/dev/null
 sleep 0.5
-e2=$(n_expect)
-diag "NAT slipstreaming REGISTER (contact port 40124): $((e2)) expectation(s) on the managed range"
-out=$(tcp_send "$NS_WAN" $SERVER 0 $GLOBAL 40124 slipstream)
+check_no_expect "NAT slipstreaming REGISTER (contact port 40224)" 40224
+out=$(tcp_send "$NS_WAN" $SERVER 0 $GLOBAL 40224 slipstream)
 check_eq "slipstream: a WAN connection to the Contact port is not let in" "" "$out"
 check "slipstream: the LAN listener got nothing" stays "$TMPD/sig.log" 1
+
+# ---------------------------------------------------------------- H.323
+
+# H.225.0 RAS RegistrationRequest in aligned PER (X.691), as a LAN endpoint
+# registering with a WAN gatekeeper sends it: its callSignalAddress names
+# the port the gatekeeper is to call back on. nf_conntrack_h323 expects a
+# Q.931 connection from the gatekeeper there, and nf_nat_h323 moves it to
+# the global address.
+H323PY='
+import socket, sys
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+bits = []
+def put(v, n): bits.extend((v >> (n - 1 - i)) & 1 for i in range(n))
+def align(): bits.extend([0] * (-len(bits) % 8))
+def octets(data):
+    align()
+    for c in data: put(c, 8)
+def taddr(ip, p):			# TransportAddress, alternative ipAddress
+    put(0, 1); put(0, 3)		# no extension, alternative 0 of 7
+    octets(socket.inet_aton(ip)); octets(p.to_bytes(2, "big"))
+put(0, 1); put(3, 5)			# RasMessage: no extension, registrationRequest (3)
+put(0, 1); put(0, 3)			# RRQ: no extensions, no optional field
+octets((1 - 1).to_bytes(2, "big"))	# requestSeqNum 1 (1..65535)
+oid = bytes([0x00, 0x08, 0x91, 0x4a, 0x00, 0x04])  # 0.0.8.2250.0.4, H.225.0 v4
+octets([len(oid)]); octets(oid)		# protocolIdentifier
+put(0, 1)				# discoveryComplete FALSE
+octets([1]); taddr(src, port)		# callSignalAddress: one
+octets([1]); taddr(src, 1719)		# rasAddress: one
+put(0, 1); put(0, 6); put(0, 2)		# terminalType: no options, mc, undefinedNode
+put(0, 1); put(0, 2); put(0, 1)		# endpointVendor, its H221NonStandard
+octets([0xb5, 0x00]); octets((0x1234).to_bytes(2, "big"))  # t35 country, ext, maker
+align()
+pdu = bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 1719))
+s.sendto(pdu, (dst, 1719))
+'
+tcp_echo "$NS_LAN" $LAN1 40500 "$TMPD/q931.log" || bail "LAN listener on 40500"
+MAL=$((MAL + 1))
+nsx "$NS_LAN" "$PYTHON" -S -c "$H323PY" $LAN1 $SERVER 40500
+# the helper saw it: the RAS conntrack got its helper and was NATed
+nsx "$NS_GW" conntrack -L -p udp --dport 1719 2>/dev/null | sed 's/^/#   ras ct: /'
+check_no_expect "H.323 RAS RRQ (call signalling port 40500)" 40500
+out=$(tcp_send "$NS_WAN" $SERVER 0 $GLOBAL 40500 q931)
+check_eq "H.323: the gatekeeper's connection to the registered port is not let in" "" "$out"
+check "H.323: the LAN listener got nothing" stays "$TMPD/q931.log" 1
+
 check_eq "payloads made no rgm mapping" 0 "$(map_count)"
-check_ge "the WAN probes were dropped by rgm.ko" 2 "$(rgm_stat drop_no_mapping)"
-diag "adv: expectations-on-managed-range $((e1 + e2))"
+check_ge "the WAN probes were dropped by rgm.ko" 3 "$(rgm_stat drop_no_mapping)"
+diag "adv: expectations-on-managed-range $EXPECTS"
 
 # ---------------------------------------------------------------- shadowing
 

@@ -541,7 +541,8 @@ rgm_stat_n() { NS_GW=${GWNS[$1]} rgm_stat "$2"; }
 # its global address, port 8443, with certificate $PKI/gwI.pem, accepting
 # the configuration servers in ALLOW (an allow entry). Log: $TMPD/rgmdI.log.
 start_gw_rgmd() {
-	local i=$1 allow=$2 conf=$TMPD/rgmd$i.conf; shift 2
+	local i=$1 allow=$2 conf; shift 2
+	conf=$TMPD/rgmd$i.conf
 	mkdir -p "$TMPD/state$i"
 	{
 		echo "mode = listen"

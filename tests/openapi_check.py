@@ -342,10 +342,10 @@ def c_routes(kind, src):
                 path += "{}"
             routes[(method, path)] = role.lower()
         return routes
-    # portal/http.c has no single table: the POST routes are its posts[],
-    # every other path portal_http_route() compares url with is a route of
+    # portal/route.c has no single table: the POST routes are its posts[],
+    # every other path portal_route_find() compares url with is a route of
     # the methods `get` stands for
-    fn = c_block(src, r"portal_http_route\s*\([^)]*\)\s*{")
+    fn = c_block(src, r"portal_route_find\s*\([^)]*\)\s*{")
     posts = c_block(fn, r"posts\s*\[\s*\]\s*=\s*{")
     for m in re.finditer(r'{\s*"(/[^"]*)"\s*,\s*RGM_PORTAL_\w+\s*}', posts):
         routes[("POST", m.group(1))] = None

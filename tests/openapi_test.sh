@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The OpenAPI documents of Documentation/openapi/ against the code: their
-# routes must be the route tables of confserver/http.c and portal/http.c,
+# routes must be the route tables of confserver/route.c and portal/route.c,
 # and every documented request, sent to the real daemons, must get a
 # documented status with a body that matches the documented schema. Runs
 # rgm-confserver (HTTPS on 127.0.0.1, scratch database, certificates made
@@ -77,8 +77,8 @@ wait_up() {
 # ---------------------------------------------------------------- the documents
 oa lint "$CS_SPEC"
 oa lint "$PORTAL_SPEC"
-oa routes "$CS_SPEC" confserver "$top/confserver/http.c"
-oa routes "$PORTAL_SPEC" portal "$top/portal/http.c"
+oa routes "$CS_SPEC" confserver "$top/confserver/route.c"
+oa routes "$PORTAL_SPEC" portal "$top/portal/route.c"
 
 # ---------------------------------------------------------------- PKI
 PKI=$TMPD/pki
