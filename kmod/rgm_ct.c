@@ -14,7 +14,6 @@
 #include <net/netfilter/nf_conntrack_tuple.h>
 #include "rgm_compat.h"
 #include "rgm_ct.h"
-#include "rgm_hooks6.h"
 #include "rgm_table.h"
 
 /*
@@ -45,7 +44,7 @@ static int rgm_ct_is_dead(struct nf_conn *ct, void *data)
 			return 0;
 	} else if (orig->src.l3num == NFPROTO_IPV6) {
 		/* A pinhole flow: untranslated, marked by rgm's label. */
-		if (!rgm_hooks6_is_pinhole(ct))
+		if (!rgm_table_ct_is_pinhole(ct))
 			return 0;
 	} else {
 		return 0;

@@ -38,14 +38,6 @@
 #include "rgm_rtp.h"
 #include "rgm_table.h"
 
-/* Does this conntrack carry rgm's pinhole label? */
-bool rgm_hooks6_is_pinhole(const struct nf_conn *ct)
-{
-	struct nf_conn_labels *labels = nf_ct_labels_find(ct);
-
-	return labels && test_bit(RGM_CT_LABEL_PINHOLE, labels->bits);
-}
-
 /* The transport header of @skb and its protocol; -1 if there is none. */
 static int rgm_hooks6_thoff(const struct sk_buff *skb, u8 *proto)
 {
@@ -191,7 +183,7 @@ static unsigned int rgm_hooks6_fwd(void *priv, struct sk_buff *skb,
 	}
 
 	/* Flows that existed before rgm had its say are not rgm's to police. */
-	if (!rgm_hooks6_is_pinhole(ct))
+	if (!rgm_table_ct_is_pinhole(ct))
 		return NF_ACCEPT;
 	if (!m) {
 		rgm_stats_inc(rn, drop_no_mapping);

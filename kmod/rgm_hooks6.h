@@ -9,6 +9,5 @@
 
 int rgm_hooks6_register(struct rgm_net *rn);
 void rgm_hooks6_unregister(struct rgm_net *rn);
-bool rgm_hooks6_is_pinhole(const struct nf_conn *ct);
 
 #endif /* _RGM_HOOKS6_H */

@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/rhashtable.h>
 #include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack_labels.h>
 #include <net/netfilter/nf_conntrack_tuple.h>
 #include "rgm_pernet.h"
 
@@ -39,6 +40,17 @@ static inline void rgm_key_init(struct rgm_key *key, u8 family, u8 proto,
 	else
 		key->gaddr.in6 = gaddr->in6;
 	key->gport = gport;
+}
+
+/*
+ * Does this conntrack carry rgm's pinhole label (an IPv6 flow rgm let
+ * through)? Here, in the leaf, for the packet path and the conntrack walk.
+ */
+static inline bool rgm_table_ct_is_pinhole(const struct nf_conn *ct)
+{
+	struct nf_conn_labels *labels = nf_ct_labels_find(ct);
+
+	return labels && test_bit(RGM_CT_LABEL_PINHOLE, labels->bits);
 }
 
 /* Only the family's bytes count: IPv4 tuples need not zero the rest. */
