@@ -504,6 +504,7 @@ static int rgm_nl_parse_map6(const struct rgm_config *cfg, struct nlattr *nla,
 			     struct nlattr **tb, struct rgm_mapping *m,
 			     struct netlink_ext_ack *extack)
 {
+	struct in6_addr gaddr;
 	struct nlattr *a;
 	int err;
 
@@ -540,7 +541,9 @@ static int rgm_nl_parse_map6(const struct rgm_config *cfg, struct nlattr *nla,
 	m->lport = htons(nla_get_u16(tb[RGM_MAP_A_LOCAL_PORT]));
 
 	a = tb[RGM_MAP_A_GLOBAL_ADDR6];
-	if (a && !ipv6_addr_equal(&m->laddr.in6, nla_data(a))) {
+	if (a)
+		gaddr = nla_get_in6_addr(a);	/* nla_data() is only 4-aligned */
+	if (a && !ipv6_addr_equal(&m->laddr.in6, &gaddr)) {
 		NL_SET_ERR_MSG_ATTR(extack, a,
 				    "RGM_MAP_A_GLOBAL_ADDR6 must equal RGM_MAP_A_LOCAL_ADDR6: a pinhole translates nothing");
 		return -EINVAL;

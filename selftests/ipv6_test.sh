@@ -10,7 +10,7 @@
 #   2001:db8:1::2 tcp 45010 <-- pinhole tcp, server 2001:db8:2::7   <--- 2001:db8:2::66 (attacker)
 #   2001:db8:1::2 udp 45020 <-- pinhole udp stream rtp
 #   2001:db8:1::2 tcp 45030 <-- pinhole tcp, deleted under a stream
-#   2001:db8:1::2 udp 45040 <-- pinhole udp, lease 3 s, expires under a stream
+#   2001:db8:1::2 udp 45040 <-- pinhole udp, lease 6 s, expires under a stream
 #   2001:db8:1::2 udp 45050 <-- pinhole udp: ICMPv6 packet too big for its flow
 #   routes: lan default via 2001:db8:1::1; wan 2001:db8:1::/64 via 2001:db8:ff::1
 #
@@ -193,12 +193,12 @@ stream_stop "$STREAM_PID"
 
 # ---- lease expiry closes a UDP stream
 udp_echo "$NS_LAN" $LAN6_1 45040 "$TMPD/lease" || bail "udp listener [$LAN6_1]:45040"
-map_add proto udp local "[$LAN6_1]:45040" server "[$SERVER6]:6040" lease 3 ||
+map_add proto udp local "[$LAN6_1]:45040" server "[$SERVER6]:6040" lease 6 ||
 	bail "pinhole udp 45040"
 exp=$(rgm_stat expired)
 udp6_stream 6040 45040
-check "udp stream: flows through the pinhole" grows "$TMPD/lease" 3
-check "udp stream: the pinhole expires" wait_until 10 \
+check "udp stream: flows through the pinhole" grows "$TMPD/lease" 5
+check "udp stream: the pinhole expires" wait_until 15 \
 	sh -c "[ \"\$(ip netns exec $NS_GW rgmctl -j mapping show | jq 'map(select(.local_port == 45040)) | length')\" = 0 ]"
 check_eq "stats: expired counts it" $((exp + 1)) "$(rgm_stat expired)"
 check_eq "udp stream: its conntrack entry is gone" 0 "$(ct6_count udp 45040)"
