@@ -20,7 +20,8 @@
  * Called by the conntrack core for every entry of the namespace, with a
  * conntrack bucket lock held and BHs off: no sleeping.
  *
- * A conntrack belongs to a removed mapping when rgm DNAT'd it: its original
+ * A conntrack belongs to a removed mapping when rgm DNAT'd it (IPv4) or
+ * let it through a pinhole (IPv6, the pinhole label bit): its original
  * destination is the mapping's key, the mapping is dead (marked by the
  * remover), and its reply source is the mapping's local address and port
  * (a conntrack DNAT'd elsewhere by another NAT user is left alone).
@@ -30,23 +31,30 @@ static int rgm_ct_is_dead(struct nf_conn *ct, void *data)
 	const struct nf_conntrack_tuple *orig, *reply;
 	struct rgm_net *rn = data;
 	struct rgm_mapping *m;
+	struct rgm_key key;
 	int kill = 0;
-
-	if (!test_bit(IPS_DST_NAT_BIT, &ct->status))
-		return 0;
 
 	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	if (orig->src.l3num != NFPROTO_IPV4)
-		return 0;
 	if (orig->dst.protonum != IPPROTO_TCP &&
 	    orig->dst.protonum != IPPROTO_UDP)
 		return 0;
+	if (orig->src.l3num == NFPROTO_IPV4) {
+		if (!test_bit(IPS_DST_NAT_BIT, &ct->status))
+			return 0;
+	} else if (orig->src.l3num == NFPROTO_IPV6) {
+		/* A pinhole flow: untranslated, marked by rgm's label. */
+		if (!rgm_table_ct_is_pinhole(ct))
+			return 0;
+	} else {
+		return 0;
+	}
 
+	rgm_key_from_tuple(&key, orig);
 	rcu_read_lock();
-	m = rgm_table_lookup(rn, orig->dst.protonum, orig->dst.u3.ip,
-			     orig->dst.u.all);
-	if (m && rgm_table_is_dead(m) && reply->src.u3.ip == m->laddr &&
+	m = rgm_table_lookup(rn, &key);
+	if (m && rgm_table_is_dead(m) &&
+	    rgm_addr_eq(key.family, &reply->src.u3, &m->laddr) &&
 	    reply->src.u.all == m->lport)
 		kill = 1;
 	rcu_read_unlock();
@@ -65,7 +73,7 @@ void rgm_ct_cleanup(struct rgm_net *rn)
 	lockdep_assert_held(&rn->lock);
 
 	/* Without activation there is no conntrack rgm could have bound. */
-	if (!rn->active)
+	if (!rn->active && !rn->active6)
 		return;
 	nf_ct_iterate_cleanup_net(rgm_ct_is_dead, &iter);
 }

@@ -31,43 +31,18 @@
 #include "rgm_compat.h"
 #include "rgm_expect.h"
 #include "rgm_hooks.h"
+#include "rgm_rtp.h"
 #include "rgm_table.h"
 
-/*
- * RTP or RTCP version 2 (RFC 3550): the first two bits are 2. RTCP packets
- * (payload type byte 200..204, RFC 5761 section 4) need 8 bytes, RTP
- * needs its 12 byte fixed header. Nothing deeper: this keeps a mapping from
- * carrying arbitrary UDP, it is not a protocol validator.
- */
 static bool rgm_hooks_is_rtp(const struct sk_buff *skb)
 {
-	unsigned int thoff = ip_hdrlen(skb);
-	struct udphdr _uh;
-	const struct udphdr *uh;
-	u8 _hdr[2];
-	const u8 *hdr;
-	unsigned int len;
-
-	uh = skb_header_pointer(skb, thoff, sizeof(_uh), &_uh);
-	if (!uh)
-		return false;
-	if (skb->len < thoff + sizeof(*uh))
-		return false;
-	len = skb->len - thoff - sizeof(*uh);
-	if (len < 8)
-		return false;
-	hdr = skb_header_pointer(skb, thoff + sizeof(*uh), sizeof(_hdr), _hdr);
-	if (!hdr || hdr[0] >> 6 != 2)
-		return false;
-	if (hdr[1] >= 200 && hdr[1] <= 204)
-		return true;
-	return len >= 12;
+	return rgm_rtp_check(skb, ip_hdrlen(skb));
 }
 
 static bool rgm_hooks_server_ok(const struct rgm_mapping *m,
 				const struct nf_conntrack_tuple *orig)
 {
-	if (m->saddr && m->saddr != orig->src.u3.ip)
+	if (m->saddr.ip && m->saddr.ip != orig->src.u3.ip)
 		return false;
 	if (m->sport && m->sport != orig->src.u.all)
 		return false;
@@ -100,6 +75,7 @@ static unsigned int rgm_nat_hook(void *priv, struct sk_buff *skb,
 	const struct nf_conntrack_tuple *orig;
 	struct nf_nat_range2 range = {};
 	enum ip_conntrack_info ctinfo;
+	struct rgm_key key;
 	struct rgm_mapping *m;
 	struct nf_conn *ct;
 	unsigned int ret;
@@ -112,8 +88,8 @@ static unsigned int rgm_nat_hook(void *priv, struct sk_buff *skb,
 	if (!rgm_hooks_managed(rn, orig))
 		return NF_ACCEPT;
 
-	m = rgm_table_lookup(rn, orig->dst.protonum, orig->dst.u3.ip,
-			     orig->dst.u.all);
+	rgm_key_from_tuple(&key, orig);
+	m = rgm_table_lookup(rn, &key);
 	if (!m || rgm_table_is_dead(m)) {
 		rgm_stats_inc(rn, drop_no_mapping);
 		return NF_DROP;
@@ -131,8 +107,8 @@ static unsigned int rgm_nat_hook(void *priv, struct sk_buff *skb,
 	}
 
 	range.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
-	range.min_addr.ip = m->laddr;
-	range.max_addr.ip = m->laddr;
+	range.min_addr.ip = m->laddr.ip;
+	range.max_addr.ip = m->laddr.ip;
 	range.min_proto.all = m->lport;
 	range.max_proto.all = m->lport;
 
@@ -174,6 +150,7 @@ static unsigned int rgm_pkt_hook(void *priv, struct sk_buff *skb,
 	const struct nf_conntrack_tuple *orig, *reply;
 	enum ip_conntrack_info ctinfo;
 	struct rgm_mapping *m;
+	struct rgm_key key;
 	struct nf_conn *ct;
 
 	ct = nf_ct_get(skb, &ctinfo);
@@ -193,9 +170,9 @@ static unsigned int rgm_pkt_hook(void *priv, struct sk_buff *skb,
 	 * local address must not inherit an old flow).
 	 */
 	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	m = rgm_table_lookup(rn, orig->dst.protonum, orig->dst.u3.ip,
-			     orig->dst.u.all);
-	if (!m || rgm_table_is_dead(m) || reply->src.u3.ip != m->laddr ||
+	rgm_key_from_tuple(&key, orig);
+	m = rgm_table_lookup(rn, &key);
+	if (!m || rgm_table_is_dead(m) || reply->src.u3.ip != m->laddr.ip ||
 	    reply->src.u.all != m->lport) {
 		rgm_stats_inc(rn, drop_no_mapping);
 		return NF_DROP;

@@ -80,6 +80,10 @@ static int rgm_nl_check_mapping(struct nlattr **tb,
 	if (a && !rgm_nl_is_l4(a))
 		return RGM_NL_BAD_VALUE(extack, a,
 					"RGM_MAP_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP");
+	a = tb[RGM_MAP_A_FAMILY];
+	if (a && nla_get_u8(a) != AF_INET && nla_get_u8(a) != AF_INET6)
+		return RGM_NL_BAD_VALUE(extack, a,
+					"RGM_MAP_A_FAMILY must be AF_INET or AF_INET6");
 	a = tb[RGM_MAP_A_STREAM];
 	if (a && nla_get_u8(a) > RGM_STREAM_MAX)
 		return RGM_NL_BAD_VALUE(extack, a,
@@ -151,6 +155,8 @@ static int rgm_nl_check_config(struct nlattr **tb,
 	return 0;
 }
 
+#define RGM_NL_ADDR6 NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
+
 #define RGM_NL_OUTPUT_ONLY(attr) \
 	[attr] = { .type = NLA_REJECT, .reject_message = #attr " is output only" }
 
@@ -173,6 +179,10 @@ static const struct nla_policy rgm_map_policy[RGM_MAP_A_MAX + 1] = {
 	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_PACKETS_OUT),
 	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_BYTES_OUT),
 	RGM_NL_OUTPUT_ONLY(RGM_MAP_A_DROPS),
+	[RGM_MAP_A_FAMILY] = { .type = NLA_U8 },
+	[RGM_MAP_A_SERVER_ADDR6] = RGM_NL_ADDR6,
+	[RGM_MAP_A_GLOBAL_ADDR6] = RGM_NL_ADDR6,
+	[RGM_MAP_A_LOCAL_ADDR6] = RGM_NL_ADDR6,
 };
 
 /* RGM_A_KEY: exactly what the table is keyed by. */
@@ -180,10 +190,21 @@ static const struct nla_policy rgm_key_policy[RGM_MAP_A_MAX + 1] = {
 	[RGM_MAP_A_PROTO] = { .type = NLA_U8 },
 	[RGM_MAP_A_GLOBAL_ADDR] = { .type = NLA_BE32 },
 	[RGM_MAP_A_GLOBAL_PORT] = { .type = NLA_U16 },
+	[RGM_MAP_A_FAMILY] = { .type = NLA_U8 },
+	[RGM_MAP_A_GLOBAL_ADDR6] = RGM_NL_ADDR6,
 };
 
 static const struct nla_policy rgm_cfg_addrs_policy[RGM_CFG_A_MAX + 1] = {
 	[RGM_CFG_A_ADDR] = { .type = NLA_BE32 },
+};
+
+static const struct nla_policy rgm_cfg_prefix6_policy[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_ADDR6] = RGM_NL_ADDR6,
+	[RGM_CFG_A_PREFIX_LEN] = { .type = NLA_U8 },
+};
+
+static const struct nla_policy rgm_cfg_prefixes6_policy[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_PREFIX6] = NLA_POLICY_NESTED(rgm_cfg_prefix6_policy),
 };
 
 static const struct nla_policy rgm_cfg_policy[RGM_CFG_A_MAX + 1] = {
@@ -192,6 +213,7 @@ static const struct nla_policy rgm_cfg_policy[RGM_CFG_A_MAX + 1] = {
 	[RGM_CFG_A_PORT_MAX] = { .type = NLA_U16 },
 	[RGM_CFG_A_MAX_MAPPINGS] = { .type = NLA_U32 },
 	[RGM_CFG_A_LEASE_MAX] = { .type = NLA_U32 },
+	[RGM_CFG_A_LAN6_PREFIXES] = NLA_POLICY_NESTED(rgm_cfg_prefixes6_policy),
 };
 
 /* Top level policies, one per operation. */
@@ -242,15 +264,99 @@ static bool rgm_nl_unicast(__be32 addr)
 	       !ipv4_is_lbcast(addr) && !ipv4_is_loopback(addr);
 }
 
+/* What an IPv6 address is, for the checks of pinholes and prefixes. */
+enum rgm_nl_addr6_class {
+	RGM_NL_A6_OK,
+	RGM_NL_A6_ANY,
+	RGM_NL_A6_LOOPBACK,
+	RGM_NL_A6_MULTICAST,
+	RGM_NL_A6_LINKLOCAL,
+	RGM_NL_A6_MAPPED,
+};
+
+static enum rgm_nl_addr6_class rgm_nl_addr6_class(const struct in6_addr *a)
+{
+	int type = ipv6_addr_type(a);
+
+	if (type == IPV6_ADDR_ANY)
+		return RGM_NL_A6_ANY;
+	if (type & IPV6_ADDR_LOOPBACK)
+		return RGM_NL_A6_LOOPBACK;
+	if (type & IPV6_ADDR_MULTICAST)
+		return RGM_NL_A6_MULTICAST;
+	if (type & IPV6_ADDR_LINKLOCAL)
+		return RGM_NL_A6_LINKLOCAL;
+	if (type & IPV6_ADDR_MAPPED)
+		return RGM_NL_A6_MAPPED;
+	return RGM_NL_A6_OK;
+}
+
+/*
+ * EINVAL with a message naming the attribute @name and what is wrong with
+ * its address; 0 for a usable unicast address (or ::, if @any_ok). 6.1's
+ * extack takes string literals only, hence a macro.
+ */
+#define RGM_NL_CHECK_ADDR6(extack, nla, name, any_ok) ({		\
+	struct in6_addr __a = nla_get_in6_addr(nla);			\
+	int __err = -EINVAL;						\
+									\
+	switch (rgm_nl_addr6_class(&__a)) {				\
+	case RGM_NL_A6_OK:						\
+		__err = 0;						\
+		break;							\
+	case RGM_NL_A6_ANY:						\
+		if (any_ok)						\
+			__err = 0;					\
+		else							\
+			NL_SET_ERR_MSG_ATTR(extack, nla, name		\
+				" must not be the unspecified address"); \
+		break;							\
+	case RGM_NL_A6_LOOPBACK:					\
+		NL_SET_ERR_MSG_ATTR(extack, nla, name			\
+				    " must not be a loopback address");	\
+		break;							\
+	case RGM_NL_A6_MULTICAST:					\
+		NL_SET_ERR_MSG_ATTR(extack, nla, name			\
+				    " must not be a multicast address"); \
+		break;							\
+	case RGM_NL_A6_LINKLOCAL:					\
+		NL_SET_ERR_MSG_ATTR(extack, nla, name			\
+				    " must not be a link-local address"); \
+		break;							\
+	case RGM_NL_A6_MAPPED:						\
+		NL_SET_ERR_MSG_ATTR(extack, nla, name			\
+				    " must not be a v4-mapped address"); \
+		break;							\
+	}								\
+	__err;								\
+})
+
 static size_t rgm_nl_mapping_size(void)
 {
 	return nla_total_size(0) +		/* RGM_A_MAPPING */
 	       nla_total_size(4) +		/* ID */
-	       2 * nla_total_size(1) +		/* PROTO, STREAM */
-	       3 * nla_total_size(4) +		/* SERVER, GLOBAL, LOCAL ADDR */
+	       3 * nla_total_size(1) +		/* PROTO, STREAM, FAMILY */
+	       3 * nla_total_size(16) +		/* SERVER, GLOBAL, LOCAL ADDR */
 	       3 * nla_total_size(2) +		/* SERVER, GLOBAL, LOCAL PORT */
 	       2 * nla_total_size(4) +		/* LEASE, EXPIRES */
 	       6 * nla_total_size_64bit(8);	/* OWNER, counters */
+}
+
+/* The server (if any), global and local addresses of either family. */
+static int rgm_nl_put_addrs(struct sk_buff *skb, const struct rgm_mapping *m)
+{
+	if (m->key.family == AF_INET6)
+		return (!ipv6_addr_any(&m->saddr.in6) &&
+			nla_put_in6_addr(skb, RGM_MAP_A_SERVER_ADDR6,
+					 &m->saddr.in6)) ||
+		       nla_put_in6_addr(skb, RGM_MAP_A_GLOBAL_ADDR6,
+					&m->key.gaddr.in6) ||
+		       nla_put_in6_addr(skb, RGM_MAP_A_LOCAL_ADDR6,
+					&m->laddr.in6);
+	return (m->saddr.ip &&
+		nla_put_in_addr(skb, RGM_MAP_A_SERVER_ADDR, m->saddr.ip)) ||
+	       nla_put_in_addr(skb, RGM_MAP_A_GLOBAL_ADDR, m->key.gaddr.ip) ||
+	       nla_put_in_addr(skb, RGM_MAP_A_LOCAL_ADDR, m->laddr.ip);
 }
 
 /* Caller holds rgm_net.lock (lease and expiry are read). */
@@ -263,15 +369,13 @@ static int rgm_nl_put_mapping(struct sk_buff *skb, int attrtype,
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, RGM_MAP_A_ID, m->id) ||
+	    nla_put_u8(skb, RGM_MAP_A_FAMILY, m->key.family) ||
 	    nla_put_u8(skb, RGM_MAP_A_PROTO, m->key.proto) ||
 	    nla_put_u8(skb, RGM_MAP_A_STREAM, m->stream) ||
-	    (m->saddr &&
-	     nla_put_in_addr(skb, RGM_MAP_A_SERVER_ADDR, m->saddr)) ||
+	    rgm_nl_put_addrs(skb, m) ||
 	    (m->sport &&
 	     nla_put_u16(skb, RGM_MAP_A_SERVER_PORT, ntohs(m->sport))) ||
-	    nla_put_in_addr(skb, RGM_MAP_A_GLOBAL_ADDR, m->key.gaddr) ||
 	    nla_put_u16(skb, RGM_MAP_A_GLOBAL_PORT, ntohs(m->key.gport)) ||
-	    nla_put_in_addr(skb, RGM_MAP_A_LOCAL_ADDR, m->laddr) ||
 	    nla_put_u16(skb, RGM_MAP_A_LOCAL_PORT, ntohs(m->lport)) ||
 	    nla_put_u32(skb, RGM_MAP_A_LEASE, m->lease) ||
 	    nla_put_u64_64bit(skb, RGM_MAP_A_OWNER, m->owner, RGM_MAP_A_PAD) ||
@@ -336,6 +440,130 @@ static const struct rgm_mapping_notifier rgm_nl_notifier = {
 	.gone = rgm_nl_mapping_gone,
 };
 
+/* The addresses and ports of an IPv4 mapping. */
+static int rgm_nl_parse_map4(const struct rgm_config *cfg, struct nlattr *nla,
+			     struct nlattr **tb, struct rgm_mapping *m,
+			     struct netlink_ext_ack *extack)
+{
+	__be32 addr;
+
+	if (RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_GLOBAL_ADDR) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_GLOBAL_PORT) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_ADDR) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_PORT))
+		return -EINVAL;
+	if (tb[RGM_MAP_A_SERVER_ADDR6] || tb[RGM_MAP_A_GLOBAL_ADDR6] ||
+	    tb[RGM_MAP_A_LOCAL_ADDR6]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_SERVER_ADDR6] ?:
+				    tb[RGM_MAP_A_GLOBAL_ADDR6] ?:
+				    tb[RGM_MAP_A_LOCAL_ADDR6],
+				    "RGM_MAP_A_*_ADDR6 needs RGM_MAP_A_FAMILY AF_INET6");
+		return -EINVAL;
+	}
+
+	if (tb[RGM_MAP_A_SERVER_ADDR]) {
+		m->saddr.ip = nla_get_in_addr(tb[RGM_MAP_A_SERVER_ADDR]);
+		/* 0.0.0.0 is "any", as an absent attribute. */
+		if (m->saddr.ip && !rgm_nl_unicast(m->saddr.ip)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_SERVER_ADDR],
+					    "RGM_MAP_A_SERVER_ADDR must be a unicast address");
+			return -EINVAL;
+		}
+	}
+
+	addr = nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]);
+	if (!rgm_config_has_addr(cfg, addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR],
+				    "RGM_MAP_A_GLOBAL_ADDR is not a configured global address");
+		return -EADDRNOTAVAIL;
+	}
+	m->key.gaddr.ip = addr;
+	m->key.gport = htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT]));
+	if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_PORT],
+				    "RGM_MAP_A_GLOBAL_PORT is outside the managed port range");
+		return -ERANGE;
+	}
+
+	m->laddr.ip = nla_get_in_addr(tb[RGM_MAP_A_LOCAL_ADDR]);
+	if (!rgm_nl_unicast(m->laddr.ip) ||
+	    rgm_config_has_addr(cfg, m->laddr.ip)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_LOCAL_ADDR],
+				    "RGM_MAP_A_LOCAL_ADDR must be a unicast address, not a global one");
+		return -EINVAL;
+	}
+	m->lport = htons(nla_get_u16(tb[RGM_MAP_A_LOCAL_PORT]));
+	return 0;
+}
+
+/*
+ * The addresses and ports of an IPv6 pinhole: nothing is translated, so a
+ * global address or port, if given, must be the local one.
+ */
+static int rgm_nl_parse_map6(const struct rgm_config *cfg, struct nlattr *nla,
+			     struct nlattr **tb, struct rgm_mapping *m,
+			     struct netlink_ext_ack *extack)
+{
+	struct in6_addr gaddr;
+	struct nlattr *a;
+	int err;
+
+	a = tb[RGM_MAP_A_SERVER_ADDR] ?: tb[RGM_MAP_A_GLOBAL_ADDR] ?:
+	    tb[RGM_MAP_A_LOCAL_ADDR];
+	if (a) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "an AF_INET6 mapping takes RGM_MAP_A_*_ADDR6, not IPv4 addresses");
+		return -EINVAL;
+	}
+	if (RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_ADDR6) ||
+	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_PORT))
+		return -EINVAL;
+
+	a = tb[RGM_MAP_A_SERVER_ADDR6];
+	if (a) {
+		err = RGM_NL_CHECK_ADDR6(extack, a, "RGM_MAP_A_SERVER_ADDR6",
+					 true);
+		if (err)
+			return err;
+		m->saddr.in6 = nla_get_in6_addr(a);
+	}
+
+	a = tb[RGM_MAP_A_LOCAL_ADDR6];
+	err = RGM_NL_CHECK_ADDR6(extack, a, "RGM_MAP_A_LOCAL_ADDR6", false);
+	if (err)
+		return err;
+	m->laddr.in6 = nla_get_in6_addr(a);
+	if (!rgm_config_in_lan6(cfg, &m->laddr.in6)) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "RGM_MAP_A_LOCAL_ADDR6 is not inside a configured LAN prefix");
+		return -EADDRNOTAVAIL;
+	}
+	m->lport = htons(nla_get_u16(tb[RGM_MAP_A_LOCAL_PORT]));
+
+	a = tb[RGM_MAP_A_GLOBAL_ADDR6];
+	if (a)
+		gaddr = nla_get_in6_addr(a);	/* nla_data() is only 4-aligned */
+	if (a && !ipv6_addr_equal(&m->laddr.in6, &gaddr)) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "RGM_MAP_A_GLOBAL_ADDR6 must equal RGM_MAP_A_LOCAL_ADDR6: a pinhole translates nothing");
+		return -EINVAL;
+	}
+	a = tb[RGM_MAP_A_GLOBAL_PORT];
+	if (a && htons(nla_get_u16(a)) != m->lport) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "RGM_MAP_A_GLOBAL_PORT must equal RGM_MAP_A_LOCAL_PORT: a pinhole translates nothing");
+		return -EINVAL;
+	}
+	if (!rgm_config_port_managed(cfg, ntohs(m->lport))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_LOCAL_PORT],
+				    "RGM_MAP_A_LOCAL_PORT is outside the managed port range");
+		return -ERANGE;
+	}
+	m->key.gaddr.in6 = m->laddr.in6;
+	m->key.gport = m->lport;
+	return 0;
+}
+
 /* Fills @m from one RGM_A_MAPPING of MAP_ADD, checked against the config. */
 static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 				struct rgm_mapping *m,
@@ -353,13 +581,13 @@ static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 	if (err)
 		return err;
 	if (RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_PROTO) ||
-	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_GLOBAL_ADDR) ||
-	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_GLOBAL_PORT) ||
-	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_ADDR) ||
-	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LOCAL_PORT) ||
 	    RGM_NL_REQUIRE(extack, nla, tb, RGM_MAP_A_LEASE))
 		return -EINVAL;
 
+	/* Zeroed by kzalloc(): the key's unused address bytes stay 0. */
+	m->key.family = AF_INET;
+	if (tb[RGM_MAP_A_FAMILY])
+		m->key.family = nla_get_u8(tb[RGM_MAP_A_FAMILY]);
 	m->key.proto = nla_get_u8(tb[RGM_MAP_A_PROTO]);
 	if (tb[RGM_MAP_A_STREAM])
 		stream = nla_get_u8(tb[RGM_MAP_A_STREAM]);
@@ -372,39 +600,15 @@ static int rgm_nl_parse_mapping(struct rgm_net *rn, struct nlattr *nla,
 		return -EINVAL;
 	}
 	m->stream = stream;
-
-	if (tb[RGM_MAP_A_SERVER_ADDR]) {
-		m->saddr = nla_get_in_addr(tb[RGM_MAP_A_SERVER_ADDR]);
-		/* 0.0.0.0 is "any", as an absent attribute. */
-		if (m->saddr && !rgm_nl_unicast(m->saddr)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_SERVER_ADDR],
-					    "RGM_MAP_A_SERVER_ADDR must be a unicast address");
-			return -EINVAL;
-		}
-	}
 	if (tb[RGM_MAP_A_SERVER_PORT])
 		m->sport = htons(nla_get_u16(tb[RGM_MAP_A_SERVER_PORT]));
 
-	m->key.gaddr = nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]);
-	if (!rgm_config_has_addr(cfg, m->key.gaddr)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR],
-				    "RGM_MAP_A_GLOBAL_ADDR is not a configured global address");
-		return -EADDRNOTAVAIL;
-	}
-	m->key.gport = htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT]));
-	if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_PORT],
-				    "RGM_MAP_A_GLOBAL_PORT is outside the managed port range");
-		return -ERANGE;
-	}
-
-	m->laddr = nla_get_in_addr(tb[RGM_MAP_A_LOCAL_ADDR]);
-	if (!rgm_nl_unicast(m->laddr) || rgm_config_has_addr(cfg, m->laddr)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_LOCAL_ADDR],
-				    "RGM_MAP_A_LOCAL_ADDR must be a unicast address, not a global one");
-		return -EINVAL;
-	}
-	m->lport = htons(nla_get_u16(tb[RGM_MAP_A_LOCAL_PORT]));
+	if (m->key.family == AF_INET6)
+		err = rgm_nl_parse_map6(cfg, nla, tb, m, extack);
+	else
+		err = rgm_nl_parse_map4(cfg, nla, tb, m, extack);
+	if (err)
+		return err;
 
 	lease = nla_get_u32(tb[RGM_MAP_A_LEASE]);
 	if (lease > cfg->lease_max) {
@@ -491,8 +695,7 @@ static int rgm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 				goto out_unlock;
 			}
 		}
-		if (rgm_table_lookup_locked(rn, m->key.proto, m->key.gaddr,
-					    m->key.gport)) {
+		if (rgm_table_lookup_locked(rn, &m->key)) {
 			NL_SET_ERR_MSG_ATTR(extack, nla,
 					    "RGM_A_MAPPING: proto, global address and port are already mapped");
 			err = -EEXIST;
@@ -557,6 +760,9 @@ static int rgm_nl_key_lookup(struct rgm_net *rn, struct nlattr *key,
 			     struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[RGM_MAP_A_MAX + 1];
+	union nf_inet_addr addr = {};
+	u8 family = AF_INET;
+	struct rgm_key k;
 	int err;
 
 	err = nla_parse_nested(tb, RGM_MAP_A_MAX, key, rgm_key_policy, extack);
@@ -564,13 +770,33 @@ static int rgm_nl_key_lookup(struct rgm_net *rn, struct nlattr *key,
 		err = rgm_nl_check_mapping(tb, extack);
 	if (err)
 		return err;
+	if (tb[RGM_MAP_A_FAMILY])
+		family = nla_get_u8(tb[RGM_MAP_A_FAMILY]);
+	if (family == AF_INET6) {
+		if (tb[RGM_MAP_A_GLOBAL_ADDR]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR],
+					    "an AF_INET6 key takes RGM_MAP_A_GLOBAL_ADDR6");
+			return -EINVAL;
+		}
+		if (RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_GLOBAL_ADDR6))
+			return -EINVAL;
+		addr.in6 = nla_get_in6_addr(tb[RGM_MAP_A_GLOBAL_ADDR6]);
+	} else {
+		if (tb[RGM_MAP_A_GLOBAL_ADDR6]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_MAP_A_GLOBAL_ADDR6],
+					    "RGM_MAP_A_GLOBAL_ADDR6 needs RGM_MAP_A_FAMILY AF_INET6");
+			return -EINVAL;
+		}
+		if (RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_GLOBAL_ADDR))
+			return -EINVAL;
+		addr.ip = nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]);
+	}
 	if (RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_PROTO) ||
-	    RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_GLOBAL_ADDR) ||
 	    RGM_NL_REQUIRE(extack, key, tb, RGM_MAP_A_GLOBAL_PORT))
 		return -EINVAL;
-	*out = rgm_table_lookup_locked(rn, nla_get_u8(tb[RGM_MAP_A_PROTO]),
-				       nla_get_in_addr(tb[RGM_MAP_A_GLOBAL_ADDR]),
-				       htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT])));
+	rgm_key_init(&k, family, nla_get_u8(tb[RGM_MAP_A_PROTO]), &addr,
+		     htons(nla_get_u16(tb[RGM_MAP_A_GLOBAL_PORT])));
+	*out = rgm_table_lookup_locked(rn, &k);
 	if (!*out) {
 		NL_SET_ERR_MSG_ATTR(extack, key, "RGM_A_KEY: no such mapping");
 		return -ENOENT;
@@ -862,7 +1088,11 @@ static int rgm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 static bool rgm_nl_port_used(struct rgm_net *rn, u8 proto, __be32 gaddr,
 			     u32 port)
 {
-	return rgm_table_lookup_locked(rn, proto, gaddr, htons(port));
+	union nf_inet_addr addr = { .ip = gaddr };
+	struct rgm_key key;
+
+	rgm_key_init(&key, AF_INET, proto, &addr, htons(port));
+	return rgm_table_lookup_locked(rn, &key);
 }
 
 static int rgm_nl_ports_free(struct sk_buff *skb, struct genl_info *info)
@@ -973,6 +1203,20 @@ static int rgm_nl_put_config(struct sk_buff *skb, const struct rgm_config *cfg)
 		if (nla_put_in_addr(skb, RGM_CFG_A_ADDR, cfg->addrs[i]))
 			return -EMSGSIZE;
 	nla_nest_end(skb, addrs);
+	addrs = nla_nest_start(skb, RGM_CFG_A_LAN6_PREFIXES);
+	if (!addrs)
+		return -EMSGSIZE;
+	for (i = 0; i < cfg->n_prefixes6; i++) {
+		struct nlattr *pfx = nla_nest_start(skb, RGM_CFG_A_PREFIX6);
+
+		if (!pfx ||
+		    nla_put_in6_addr(skb, RGM_CFG_A_ADDR6,
+				     &cfg->prefixes6[i].addr) ||
+		    nla_put_u8(skb, RGM_CFG_A_PREFIX_LEN, cfg->prefixes6[i].len))
+			return -EMSGSIZE;
+		nla_nest_end(skb, pfx);
+	}
+	nla_nest_end(skb, addrs);
 	if (nla_put_u16(skb, RGM_CFG_A_PORT_MIN, cfg->port_min) ||
 	    nla_put_u16(skb, RGM_CFG_A_PORT_MAX, cfg->port_max) ||
 	    nla_put_u32(skb, RGM_CFG_A_MAX_MAPPINGS, cfg->max_mappings) ||
@@ -1040,6 +1284,63 @@ static int rgm_nl_parse_addrs(struct rgm_config *cfg, struct nlattr *addrs,
 	return 0;
 }
 
+/* Applies RGM_CFG_A_LAN6_PREFIXES to @cfg. */
+static int rgm_nl_parse_prefixes6(struct rgm_config *cfg, struct nlattr *list,
+				  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[RGM_CFG_A_MAX + 1];
+	struct rgm_prefix6 *p;
+	struct in6_addr masked;
+	struct nlattr *a;
+	int rem, err;
+	u32 i;
+
+	cfg->n_prefixes6 = 0;
+	nla_for_each_nested(a, list, rem) {
+		if (cfg->n_prefixes6 == RGM_LAN6_PREFIXES_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, list,
+					    "RGM_CFG_A_LAN6_PREFIXES holds more than RGM_LAN6_PREFIXES_MAX prefixes");
+			return -EINVAL;
+		}
+		/* Nested policy already checked by the outer parse. */
+		err = nla_parse_nested(tb, RGM_CFG_A_MAX, a,
+				       rgm_cfg_prefix6_policy, extack);
+		if (err)
+			return err;
+		if (RGM_NL_REQUIRE(extack, a, tb, RGM_CFG_A_ADDR6) ||
+		    RGM_NL_REQUIRE(extack, a, tb, RGM_CFG_A_PREFIX_LEN))
+			return -EINVAL;
+		p = &cfg->prefixes6[cfg->n_prefixes6];
+		p->len = nla_get_u8(tb[RGM_CFG_A_PREFIX_LEN]);
+		if (!p->len || p->len > 128) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_PREFIX_LEN],
+					    "RGM_CFG_A_PREFIX_LEN must be 1..128");
+			return -EINVAL;
+		}
+		err = RGM_NL_CHECK_ADDR6(extack, tb[RGM_CFG_A_ADDR6],
+					 "RGM_CFG_A_ADDR6", false);
+		if (err)
+			return err;
+		p->addr = nla_get_in6_addr(tb[RGM_CFG_A_ADDR6]);
+		ipv6_addr_prefix(&masked, &p->addr, p->len);
+		if (!ipv6_addr_equal(&masked, &p->addr)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_ADDR6],
+					    "RGM_CFG_A_ADDR6 has bits set past RGM_CFG_A_PREFIX_LEN");
+			return -EINVAL;
+		}
+		for (i = 0; i < cfg->n_prefixes6; i++) {
+			if (cfg->prefixes6[i].len == p->len &&
+			    ipv6_addr_equal(&cfg->prefixes6[i].addr, &p->addr)) {
+				NL_SET_ERR_MSG_ATTR(extack, a,
+						    "RGM_CFG_A_PREFIX6 is listed twice");
+				return -EINVAL;
+			}
+		}
+		cfg->n_prefixes6++;
+	}
+	return 0;
+}
+
 /* EBUSY if an installed mapping would not fit @cfg. */
 static int rgm_nl_config_fits(struct rgm_net *rn, const struct rgm_config *cfg,
 			      struct nlattr **tb, struct nlattr *top,
@@ -1054,20 +1355,28 @@ static int rgm_nl_config_fits(struct rgm_net *rn, const struct rgm_config *cfg,
 		return -EBUSY;
 	}
 	rgm_table_for_each(rn, m, id) {
-		if (!rgm_config_has_addr(cfg, m->key.gaddr)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
-					    "RGM_CFG_A_GLOBAL_ADDRS drops an address an installed mapping uses");
-			return -EBUSY;
-		}
-		if (rgm_config_has_addr(cfg, m->laddr)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
-					    "RGM_CFG_A_GLOBAL_ADDRS holds the local address of an installed mapping");
-			return -EBUSY;
-		}
 		if (!rgm_config_port_managed(cfg, ntohs(m->key.gport))) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_PORT_MIN] ?:
 						    tb[RGM_CFG_A_PORT_MAX] ?: top,
 					    "RGM_CFG_A_PORT_MIN/MAX leave an installed mapping's port outside the range");
+			return -EBUSY;
+		}
+		if (m->key.family == AF_INET6) {
+			if (!rgm_config_in_lan6(cfg, &m->laddr.in6)) {
+				NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_LAN6_PREFIXES],
+						    "RGM_CFG_A_LAN6_PREFIXES drops the prefix of an installed pinhole");
+				return -EBUSY;
+			}
+			continue;
+		}
+		if (!rgm_config_has_addr(cfg, m->key.gaddr.ip)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
+					    "RGM_CFG_A_GLOBAL_ADDRS drops an address an installed mapping uses");
+			return -EBUSY;
+		}
+		if (rgm_config_has_addr(cfg, m->laddr.ip)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[RGM_CFG_A_GLOBAL_ADDRS],
+					    "RGM_CFG_A_GLOBAL_ADDRS holds the local address of an installed mapping");
 			return -EBUSY;
 		}
 	}
@@ -1105,6 +1414,12 @@ static int rgm_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 		if (err)
 			goto out_free;
 	}
+	if (tb[RGM_CFG_A_LAN6_PREFIXES]) {
+		err = rgm_nl_parse_prefixes6(cfg, tb[RGM_CFG_A_LAN6_PREFIXES],
+					     extack);
+		if (err)
+			goto out_free;
+	}
 	if (tb[RGM_CFG_A_PORT_MIN])
 		cfg->port_min = nla_get_u16(tb[RGM_CFG_A_PORT_MIN]);
 	if (tb[RGM_CFG_A_PORT_MAX])
@@ -1129,6 +1444,14 @@ static int rgm_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 		err = rgm_pernet_activate(rn);
 		if (err) {
 			NL_SET_ERR_MSG(extack, "cannot enable conntrack NAT in this namespace");
+			goto out_free;
+		}
+	}
+	/* The first LAN prefix turns IPv6 conntrack and the pinhole hook on. */
+	if (cfg->n_prefixes6) {
+		err = rgm_pernet_activate6(rn);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot enable IPv6 conntrack and labels in this namespace");
 			goto out_free;
 		}
 	}

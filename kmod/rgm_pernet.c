@@ -6,14 +6,17 @@
  * IPv4 taken (nf_ct_netns_get), rgm's NAT lookup function and packet hook
  * registered - the first time it is given global addresses, which every
  * mapping needs. It stays active until the namespace (or the module) goes.
+ * IPv6 is activated the same way, separately, by the first LAN prefix.
  */
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_labels.h>
 #include <net/netns/generic.h>
 #include "rgm_compat.h"
 #include "rgm_expect.h"
 #include "rgm_expiry.h"
 #include "rgm_hooks.h"
+#include "rgm_hooks6.h"
 #include "rgm_mapping.h"
 #include "rgm_pernet.h"
 #include "rgm_table.h"
@@ -43,6 +46,38 @@ int rgm_pernet_activate(struct rgm_net *rn)
 	}
 	rn->active = true;
 	return 0;
+}
+
+/*
+ * IPv6, on the first LAN prefix: conntrack for IPv6, one conntrack label
+ * bit (which also makes conntrack give every new entry the labels
+ * extension) and the forward hook.
+ */
+int rgm_pernet_activate6(struct rgm_net *rn)
+{
+	int err;
+
+	lockdep_assert_held(&rn->lock);
+
+	if (rn->active6)
+		return 0;
+	err = nf_ct_netns_get(rn->net, NFPROTO_IPV6);
+	if (err)
+		return err;
+	err = nf_connlabels_get(rn->net, RGM_CT_LABEL_PINHOLE);
+	if (err)
+		goto err_ct;
+	err = rgm_hooks6_register(rn);
+	if (err)
+		goto err_labels;
+	rn->active6 = true;
+	return 0;
+
+err_labels:
+	nf_connlabels_put(rn->net);
+err_ct:
+	nf_ct_netns_put(rn->net, NFPROTO_IPV6);
+	return err;
 }
 
 static int __net_init rgm_pernet_init(struct net *net)
@@ -96,6 +131,8 @@ static void __net_exit rgm_pernet_pre_exit(struct net *net)
 
 	mutex_lock(&rn->lock);
 	rn->dying = true;
+	if (rn->active6)
+		rgm_hooks6_unregister(rn);
 	if (rn->active)
 		rgm_hooks_unregister(rn);
 	mutex_unlock(&rn->lock);
@@ -106,12 +143,17 @@ static void __net_exit rgm_pernet_exit(struct net *net)
 {
 	struct rgm_net *rn = rgm_pernet(net);
 
-	rgm_expiry_teardown(rn);
 	rgm_expect_teardown(rn);
+	rgm_expiry_teardown(rn);
 
 	mutex_lock(&rn->lock);
 	/* Kill the conntracks rgm DNAT'd: with rgm gone nothing would. */
 	rgm_mapping_remove_all(rn);
+	if (rn->active6) {
+		nf_connlabels_put(net);
+		nf_ct_netns_put(net, NFPROTO_IPV6);
+		rn->active6 = false;
+	}
 	if (rn->active) {
 		nf_ct_netns_put(net, NFPROTO_IPV4);
 		rn->active = false;

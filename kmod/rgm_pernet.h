@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
 #include <linux/workqueue.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <uapi/linux/rgm.h>
 
@@ -21,10 +22,17 @@
  * new snapshot and replaces the old one wholesale under rgm_net.lock, freeing
  * it with kfree_rcu(). A snapshot is never modified once published.
  */
+struct rgm_prefix6 {
+	struct in6_addr addr;
+	u8 len;
+};
+
 struct rgm_config {
 	struct rcu_head rcu;
 	u32 n_addrs;
 	__be32 addrs[RGM_GLOBAL_ADDRS_MAX];
+	u32 n_prefixes6;
+	struct rgm_prefix6 prefixes6[RGM_LAN6_PREFIXES_MAX];
 	u16 port_min;
 	u16 port_max;
 	u32 max_mappings;
@@ -57,7 +65,9 @@ struct rgm_pcpu_stats {
  * @nat_ops: rgm_hooks.c's NAT hook as registered in @net, priv = this
  * @pkt_ops: rgm_hooks.c's packet hook as registered in @net, priv = this
  * @expect_sweep: rgm_expect.c's removal of expectations on the managed range
+ * @fwd6_ops: rgm_hooks6.c's IPv6 forward hook as registered in @net
  * @active: conntrack, NAT and packet hooks are registered in @net
+ * @active6: IPv6 conntrack, the pinhole label bit and @fwd6_ops are taken
  * @dying: the namespace or the module is going away, don't rearm @expiry
  */
 struct rgm_net {
@@ -76,12 +86,15 @@ struct rgm_net {
 	struct nf_hook_ops nat_ops;
 	struct nf_hook_ops pkt_ops;
 	struct work_struct expect_sweep;
+	struct nf_hook_ops fwd6_ops;
 	bool active;
+	bool active6;
 	bool dying;
 };
 
 struct rgm_net *rgm_pernet(const struct net *net);
 int rgm_pernet_activate(struct rgm_net *rn);
+int rgm_pernet_activate6(struct rgm_net *rn);
 int rgm_pernet_setup(void);
 void rgm_pernet_teardown(void);
 
@@ -99,6 +112,19 @@ static inline bool rgm_config_has_addr(const struct rgm_config *cfg,
 
 	for (i = 0; i < cfg->n_addrs; i++)
 		if (cfg->addrs[i] == addr)
+			return true;
+	return false;
+}
+
+/* Is @addr inside one of the LAN prefixes? */
+static inline bool rgm_config_in_lan6(const struct rgm_config *cfg,
+				      const struct in6_addr *addr)
+{
+	u32 i;
+
+	for (i = 0; i < cfg->n_prefixes6; i++)
+		if (ipv6_prefix_equal(&cfg->prefixes6[i].addr, addr,
+				      cfg->prefixes6[i].len))
 			return true;
 	return false;
 }

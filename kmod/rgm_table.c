@@ -42,33 +42,27 @@ void rgm_table_teardown(struct rgm_net *rn)
  * Packet path and conntrack walk: caller holds rcu_read_lock() (the
  * netfilter hooks run inside one) and must not use the result after it.
  */
-struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn, u8 proto,
-				     __be32 gaddr, __be16 gport)
+struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn,
+				     const struct rgm_key *key)
 {
-	struct rgm_key key = {
-		.gaddr = gaddr,
-		.gport = gport,
-		.proto = proto,
-	};
-
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "rgm_table_lookup() outside an RCU read section");
-	return rhashtable_lookup(&rn->table, &key, rgm_table_params);
+	return rhashtable_lookup(&rn->table, key, rgm_table_params);
 }
 
 /*
  * Writers: the mutex keeps the result alive; the RCU read section is only
  * what rhashtable_lookup() asks of its callers.
  */
-struct rgm_mapping *rgm_table_lookup_locked(struct rgm_net *rn, u8 proto,
-					    __be32 gaddr, __be16 gport)
+struct rgm_mapping *rgm_table_lookup_locked(struct rgm_net *rn,
+					    const struct rgm_key *key)
 {
 	struct rgm_mapping *m;
 
 	lockdep_assert_held(&rn->lock);
 
 	rcu_read_lock();
-	m = rgm_table_lookup(rn, proto, gaddr, gport);
+	m = rgm_table_lookup(rn, key);
 	rcu_read_unlock();
 	return m;
 }

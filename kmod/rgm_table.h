@@ -10,16 +10,65 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/netfilter.h>
 #include <linux/rhashtable.h>
+#include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack_labels.h>
+#include <net/netfilter/nf_conntrack_tuple.h>
 #include "rgm_pernet.h"
 
-/* The lookup key: what a WAN packet is addressed to. */
+/*
+ * The lookup key: what a WAN packet is addressed to. Hashed and compared
+ * as bytes: an IPv4 key has the rest of @gaddr zero (keys are built only
+ * by rgm_key_init()). For a pinhole @gaddr/@gport are the local ones.
+ */
 struct rgm_key {
-	__be32 gaddr;
+	union nf_inet_addr gaddr;
 	__be16 gport;
 	u8 proto;
-	u8 pad;		/* always 0: the key is hashed and compared as bytes */
+	u8 family;	/* AF_INET or AF_INET6 */
 };
+
+static inline void rgm_key_init(struct rgm_key *key, u8 family, u8 proto,
+				const union nf_inet_addr *gaddr, __be16 gport)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = family;
+	key->proto = proto;
+	if (family == AF_INET)
+		key->gaddr.ip = gaddr->ip;
+	else
+		key->gaddr.in6 = gaddr->in6;
+	key->gport = gport;
+}
+
+/*
+ * Does this conntrack carry rgm's pinhole label (an IPv6 flow rgm let
+ * through)? Here, in the leaf, for the packet path and the conntrack walk.
+ */
+static inline bool rgm_table_ct_is_pinhole(const struct nf_conn *ct)
+{
+	struct nf_conn_labels *labels = nf_ct_labels_find(ct);
+
+	return labels && test_bit(RGM_CT_LABEL_PINHOLE, labels->bits);
+}
+
+/* Only the family's bytes count: IPv4 tuples need not zero the rest. */
+static inline bool rgm_addr_eq(u8 family, const union nf_inet_addr *a,
+			       const union nf_inet_addr *b)
+{
+	if (family == AF_INET)
+		return a->ip == b->ip;
+	return ipv6_addr_equal(&a->in6, &b->in6);
+}
+
+/* What a conntrack's original direction is addressed to. */
+static inline void rgm_key_from_tuple(struct rgm_key *key,
+				      const struct nf_conntrack_tuple *t)
+{
+	rgm_key_init(key, t->src.l3num == NFPROTO_IPV6 ? AF_INET6 : AF_INET,
+		     t->dst.protonum, &t->dst.u3, t->dst.u.all);
+}
 
 /**
  * struct rgm_mapping - one stream mapping
@@ -29,9 +78,10 @@ struct rgm_key {
  * @stream: enum rgm_stream
  * @dead: set under rgm_net.lock before the mapping's conntracks are killed;
  *	packet path readers treat a dead mapping as absent
- * @saddr: server address filter, 0: any
+ * @saddr: server address filter, 0 (0.0.0.0 or ::): any
  * @sport: server port filter, 0: any
- * @laddr: local (LAN) address the stream is translated to
+ * @laddr: local (LAN) address the stream is translated to; for a pinhole
+ *	(@key.family AF_INET6) the same as @key.gaddr
  * @lport: local port
  * @lease: lease in seconds, as last set
  * @owner: caller's cookie
@@ -50,9 +100,9 @@ struct rgm_mapping {
 	u32 id;
 	u8 stream;
 	bool dead;
-	__be32 saddr;
+	union nf_inet_addr saddr;
 	__be16 sport;
-	__be32 laddr;
+	union nf_inet_addr laddr;
 	__be16 lport;
 	u32 lease;
 	u64 owner;
@@ -69,10 +119,10 @@ struct rgm_mapping {
 int rgm_table_setup(struct rgm_net *rn);
 void rgm_table_teardown(struct rgm_net *rn);
 
-struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn, u8 proto,
-				     __be32 gaddr, __be16 gport);
-struct rgm_mapping *rgm_table_lookup_locked(struct rgm_net *rn, u8 proto,
-					    __be32 gaddr, __be16 gport);
+struct rgm_mapping *rgm_table_lookup(struct rgm_net *rn,
+				     const struct rgm_key *key);
+struct rgm_mapping *rgm_table_lookup_locked(struct rgm_net *rn,
+					    const struct rgm_key *key);
 struct rgm_mapping *rgm_table_find_id(struct rgm_net *rn, u32 id);
 int rgm_table_insert(struct rgm_net *rn, struct rgm_mapping *m);
 void rgm_table_unlink(struct rgm_net *rn, struct rgm_mapping *m);

@@ -1141,6 +1141,11 @@ static int rgm_nft_map_add(void *priv, struct rgm_map *maps, unsigned int n)
 		return rgm_nft_err(t, -EINVAL, "no mappings to add");
 	if (n > RGM_BATCH_MAX)
 		return rgm_nft_err(t, -EINVAL, "more than %u mappings in one batch", RGM_BATCH_MAX);
+	for (i = 0; i < n; i++)
+		if (maps[i].family == AF_INET6)
+			return rgm_nft_err(t, -EAFNOSUPPORT,
+					   "mapping %u: the nftables dataplane has no IPv6 pinholes (use rgm.ko)",
+					   i + 1);
 	ret = rgm_nft_begin(t, &s);
 	if (ret)
 		return ret;
@@ -1217,6 +1222,8 @@ static int rgm_nft_select(struct rgm_nft *t, struct rgm_nft_state *s, const stru
 			return rgm_nft_err(t, -ENOENT, "mapping id %u: no such mapping", sel->id);
 		return 0;
 	case RGM_SEL_KEY:
+		if (sel->family == AF_INET6)
+			return rgm_nft_err(t, -ENOENT, "key: no such mapping (no IPv6 pinholes here)");
 		x = rgm_nft_find_key(s, rgm_nft_key(sel->proto, sel->global_addr, sel->global_port));
 		if (!x)
 			return rgm_nft_err(t, -ENOENT, "key: no such mapping");
@@ -1416,6 +1423,9 @@ static int rgm_nft_config_check(struct rgm_nft *t, const struct rgm_config *in,
 {
 	unsigned int i, j;
 
+	if ((in->set & RGM_CFG_SET_PREFIXES6) && in->n_prefixes6)
+		return rgm_nft_err(t, -EAFNOSUPPORT,
+				   "the nftables dataplane has no IPv6 pinholes (use rgm.ko)");
 	if (in->set & RGM_CFG_SET_ADDRS) {
 		if (in->n_addrs > RGM_GLOBAL_ADDRS_MAX)
 			return rgm_nft_err(t, -EINVAL, "more than %u global addresses",

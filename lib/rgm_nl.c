@@ -137,6 +137,8 @@ static const char *const rgm_map_names[RGM_MAP_A_MAX + 1] = {
 	[RGM_MAP_A_EXPIRES] = "expires", [RGM_MAP_A_PACKETS_IN] = "packets_in",
 	[RGM_MAP_A_BYTES_IN] = "bytes_in", [RGM_MAP_A_PACKETS_OUT] = "packets_out",
 	[RGM_MAP_A_BYTES_OUT] = "bytes_out", [RGM_MAP_A_DROPS] = "drops",
+	[RGM_MAP_A_FAMILY] = "family", [RGM_MAP_A_SERVER_ADDR6] = "server address",
+	[RGM_MAP_A_GLOBAL_ADDR6] = "global address", [RGM_MAP_A_LOCAL_ADDR6] = "local address",
 };
 static const struct rgm_attr_names rgm_map_attrs = { rgm_map_names, RGM_MAP_A_MAX, NULL };
 
@@ -159,9 +161,13 @@ static const char *const rgm_cfg_names[RGM_CFG_A_MAX + 1] = {
 	[RGM_CFG_A_GLOBAL_ADDRS] = "global addresses", [RGM_CFG_A_ADDR] = "global address",
 	[RGM_CFG_A_PORT_MIN] = "port_min", [RGM_CFG_A_PORT_MAX] = "port_max",
 	[RGM_CFG_A_MAX_MAPPINGS] = "max_mappings", [RGM_CFG_A_LEASE_MAX] = "lease_max",
+	[RGM_CFG_A_LAN6_PREFIXES] = "lan6 prefixes", [RGM_CFG_A_PREFIX6] = "lan6 prefix",
+	[RGM_CFG_A_ADDR6] = "lan6 prefix address", [RGM_CFG_A_PREFIX_LEN] = "lan6 prefix length",
 };
+static const struct rgm_attr_names rgm_cfg_attrs;
 static const struct rgm_attr_names *const rgm_cfg_nest[RGM_CFG_A_MAX + 1] = {
 	[RGM_CFG_A_GLOBAL_ADDRS] = &rgm_addrs_attrs,
+	[RGM_CFG_A_LAN6_PREFIXES] = &rgm_cfg_attrs, [RGM_CFG_A_PREFIX6] = &rgm_cfg_attrs,
 };
 static const struct rgm_attr_names rgm_cfg_attrs = { rgm_cfg_names, RGM_CFG_A_MAX, rgm_cfg_nest };
 
@@ -537,14 +543,26 @@ static int rgm_nl_put_mapping(struct nl_msg *msg, const struct rgm_map *m)
 
 	if (!nest)
 		return -EMSGSIZE;
+	if (m->family == AF_INET6) {
+		/* A version 1 request stays byte for byte as it was. */
+		if (nla_put_u8(msg, RGM_MAP_A_FAMILY, AF_INET6) ||
+		    (!IN6_IS_ADDR_UNSPECIFIED(&m->server_addr6) &&
+		     nla_put(msg, RGM_MAP_A_SERVER_ADDR6, 16, &m->server_addr6)) ||
+		    (!IN6_IS_ADDR_UNSPECIFIED(&m->global_addr6) &&
+		     nla_put(msg, RGM_MAP_A_GLOBAL_ADDR6, 16, &m->global_addr6)) ||
+		    (m->global_port && nla_put_u16(msg, RGM_MAP_A_GLOBAL_PORT, m->global_port)) ||
+		    nla_put(msg, RGM_MAP_A_LOCAL_ADDR6, 16, &m->local_addr6))
+			return -EMSGSIZE;
+	} else if ((m->server_addr.s_addr != INADDR_ANY &&
+		    nla_put(msg, RGM_MAP_A_SERVER_ADDR, 4, &m->server_addr.s_addr)) ||
+		   nla_put(msg, RGM_MAP_A_GLOBAL_ADDR, 4, &m->global_addr.s_addr) ||
+		   nla_put_u16(msg, RGM_MAP_A_GLOBAL_PORT, m->global_port) ||
+		   nla_put(msg, RGM_MAP_A_LOCAL_ADDR, 4, &m->local_addr.s_addr)) {
+		return -EMSGSIZE;
+	}
 	if (nla_put_u8(msg, RGM_MAP_A_PROTO, m->proto) ||
 	    (m->stream && nla_put_u8(msg, RGM_MAP_A_STREAM, m->stream)) ||
-	    (m->server_addr.s_addr != INADDR_ANY &&
-	     nla_put(msg, RGM_MAP_A_SERVER_ADDR, 4, &m->server_addr.s_addr)) ||
 	    (m->server_port && nla_put_u16(msg, RGM_MAP_A_SERVER_PORT, m->server_port)) ||
-	    nla_put(msg, RGM_MAP_A_GLOBAL_ADDR, 4, &m->global_addr.s_addr) ||
-	    nla_put_u16(msg, RGM_MAP_A_GLOBAL_PORT, m->global_port) ||
-	    nla_put(msg, RGM_MAP_A_LOCAL_ADDR, 4, &m->local_addr.s_addr) ||
 	    nla_put_u16(msg, RGM_MAP_A_LOCAL_PORT, m->local_port) ||
 	    nla_put_u32(msg, RGM_MAP_A_LEASE, m->lease) ||
 	    (m->owner && nla_put_u64(msg, RGM_MAP_A_OWNER, m->owner)))
@@ -564,7 +582,10 @@ static int rgm_nl_put_sel(struct nl_msg *msg, const struct rgm_sel *sel)
 		nest = nla_nest_start(msg, RGM_A_KEY);
 		if (!nest ||
 		    nla_put_u8(msg, RGM_MAP_A_PROTO, sel->proto) ||
-		    nla_put(msg, RGM_MAP_A_GLOBAL_ADDR, 4, &sel->global_addr.s_addr) ||
+		    (sel->family == AF_INET6 ?
+		     nla_put_u8(msg, RGM_MAP_A_FAMILY, AF_INET6) ||
+		     nla_put(msg, RGM_MAP_A_GLOBAL_ADDR6, 16, &sel->global_addr6) :
+		     nla_put(msg, RGM_MAP_A_GLOBAL_ADDR, 4, &sel->global_addr.s_addr)) ||
 		    nla_put_u16(msg, RGM_MAP_A_GLOBAL_PORT, sel->global_port))
 			return -EMSGSIZE;
 		nla_nest_end(msg, nest);
@@ -597,6 +618,10 @@ static const struct nla_policy rgm_map_policy[RGM_MAP_A_MAX + 1] = {
 	[RGM_MAP_A_PACKETS_OUT]	= { .type = NLA_U64 },
 	[RGM_MAP_A_BYTES_OUT]	= { .type = NLA_U64 },
 	[RGM_MAP_A_DROPS]	= { .type = NLA_U64 },
+	[RGM_MAP_A_FAMILY]	= { .type = NLA_U8 },
+	[RGM_MAP_A_SERVER_ADDR6] = { .type = NLA_UNSPEC, .minlen = 16, .maxlen = 16 },
+	[RGM_MAP_A_GLOBAL_ADDR6] = { .type = NLA_UNSPEC, .minlen = 16, .maxlen = 16 },
+	[RGM_MAP_A_LOCAL_ADDR6]	= { .type = NLA_UNSPEC, .minlen = 16, .maxlen = 16 },
 };
 
 static uint64_t rgm_get_u64(const struct nlattr *a)
@@ -613,16 +638,37 @@ static struct in_addr rgm_get_addr(const struct nlattr *a)
 	return addr;
 }
 
+static struct in6_addr rgm_get_addr6(const struct nlattr *a)
+{
+	struct in6_addr addr = IN6ADDR_ANY_INIT;
+
+	/* The policy holds the length to exactly 16. */
+	if (a)
+		memcpy(&addr, nla_data(a), sizeof(addr));
+	return addr;
+}
+
 static int rgm_nl_parse_mapping(struct rgm_nl *nl, struct nlattr *attr, struct rgm_map *m)
 {
 	struct nlattr *tb[RGM_MAP_A_MAX + 1];
+	uint8_t family;
 
 	if (nla_parse_nested(tb, RGM_MAP_A_MAX, attr, (struct nla_policy *)rgm_map_policy) < 0)
 		return rgm_nl_set_err(nl, -EPROTO, "malformed mapping from the kernel");
-	if (!tb[RGM_MAP_A_PROTO] || !tb[RGM_MAP_A_GLOBAL_ADDR] || !tb[RGM_MAP_A_GLOBAL_PORT])
+	/* A version 1 kernel sends no family: IPv4. */
+	family = tb[RGM_MAP_A_FAMILY] ? nla_get_u8(tb[RGM_MAP_A_FAMILY]) : AF_INET;
+	if (family != AF_INET && family != AF_INET6)
+		return rgm_nl_set_err(nl, -EPROTO, "mapping of unknown family %u from the kernel",
+				      family);
+	if (!tb[RGM_MAP_A_PROTO] || !tb[RGM_MAP_A_GLOBAL_PORT] ||
+	    !tb[family == AF_INET6 ? RGM_MAP_A_GLOBAL_ADDR6 : RGM_MAP_A_GLOBAL_ADDR])
 		return rgm_nl_set_err(nl, -EPROTO, "mapping from the kernel lacks its key");
 
 	memset(m, 0, sizeof(*m));
+	m->family = family;
+	m->server_addr6 = rgm_get_addr6(tb[RGM_MAP_A_SERVER_ADDR6]);
+	m->global_addr6 = rgm_get_addr6(tb[RGM_MAP_A_GLOBAL_ADDR6]);
+	m->local_addr6 = rgm_get_addr6(tb[RGM_MAP_A_LOCAL_ADDR6]);
 	m->id = tb[RGM_MAP_A_ID] ? nla_get_u32(tb[RGM_MAP_A_ID]) : 0;
 	m->proto = nla_get_u8(tb[RGM_MAP_A_PROTO]);
 	m->stream = tb[RGM_MAP_A_STREAM] ? nla_get_u8(tb[RGM_MAP_A_STREAM]) : 0;
@@ -969,6 +1015,12 @@ static const struct nla_policy rgm_cfg_policy[RGM_CFG_A_MAX + 1] = {
 	[RGM_CFG_A_PORT_MAX]	= { .type = NLA_U16 },
 	[RGM_CFG_A_MAX_MAPPINGS] = { .type = NLA_U32 },
 	[RGM_CFG_A_LEASE_MAX]	= { .type = NLA_U32 },
+	[RGM_CFG_A_LAN6_PREFIXES] = { .type = NLA_NESTED },
+};
+
+static const struct nla_policy rgm_prefix6_policy[RGM_CFG_A_MAX + 1] = {
+	[RGM_CFG_A_ADDR6]	= { .type = NLA_UNSPEC, .minlen = 16, .maxlen = 16 },
+	[RGM_CFG_A_PREFIX_LEN]	= { .type = NLA_U8 },
 };
 
 struct rgm_cfg_ctx {
@@ -1004,6 +1056,26 @@ static int rgm_cfg_parse(struct nlattr **top, uint8_t cmd, void *arg)
 			cfg->addrs[cfg->n_addrs++] = rgm_get_addr(a);
 		}
 		cfg->set |= RGM_CFG_SET_ADDRS;
+	}
+	if (tb[RGM_CFG_A_LAN6_PREFIXES]) {
+		nla_for_each_nested(a, tb[RGM_CFG_A_LAN6_PREFIXES], rem) {
+			struct nlattr *pt[RGM_CFG_A_MAX + 1];
+
+			if (nla_type(a) != RGM_CFG_A_PREFIX6)
+				continue;
+			if (nla_parse_nested(pt, RGM_CFG_A_MAX, a,
+					     (struct nla_policy *)rgm_prefix6_policy) < 0 ||
+			    !pt[RGM_CFG_A_ADDR6] || !pt[RGM_CFG_A_PREFIX_LEN])
+				return rgm_nl_set_err(ctx->nl, -EPROTO, "malformed LAN prefix");
+			if (cfg->n_prefixes6 >= RGM_LAN6_PREFIXES_MAX)
+				return rgm_nl_set_err(ctx->nl, -EPROTO,
+						      "more than %d LAN prefixes",
+						      RGM_LAN6_PREFIXES_MAX);
+			cfg->prefixes6[cfg->n_prefixes6].addr = rgm_get_addr6(pt[RGM_CFG_A_ADDR6]);
+			cfg->prefixes6[cfg->n_prefixes6++].len =
+				nla_get_u8(pt[RGM_CFG_A_PREFIX_LEN]);
+		}
+		cfg->set |= RGM_CFG_SET_PREFIXES6;
 	}
 	if (tb[RGM_CFG_A_PORT_MIN]) {
 		cfg->port_min = nla_get_u16(tb[RGM_CFG_A_PORT_MIN]);
@@ -1055,19 +1127,47 @@ int rgm_nl_config_set(struct rgm_nl *nl, const struct rgm_config *cfg)
 	if (cfg->n_addrs > RGM_GLOBAL_ADDRS_MAX)
 		return rgm_nl_set_err(nl, -EINVAL, "at most %d global addresses",
 				      RGM_GLOBAL_ADDRS_MAX);
+	if (cfg->n_prefixes6 > RGM_LAN6_PREFIXES_MAX)
+		return rgm_nl_set_err(nl, -EINVAL, "at most %d LAN prefixes",
+				      RGM_LAN6_PREFIXES_MAX);
 	msg = rgm_nl_msg(nl, RGM_CMD_CONFIG_SET, 0, 0);
 	if (!msg)
 		return rgm_nl_set_err(nl, -ENOMEM, NULL);
 	nest = nla_nest_start(msg, RGM_A_CONFIG);
 	if (!nest)
 		goto nospace;
-	if (cfg->set & RGM_CFG_SET_ADDRS) {
+	/*
+	 * libnl's nla_nest_end() trims an empty nest away, but an empty list
+	 * is how "none" is said: put the bare header instead.
+	 */
+	if ((cfg->set & RGM_CFG_SET_ADDRS) && !cfg->n_addrs &&
+	    nla_put(msg, RGM_CFG_A_GLOBAL_ADDRS | NLA_F_NESTED, 0, NULL))
+		goto nospace;
+	if ((cfg->set & RGM_CFG_SET_PREFIXES6) && !cfg->n_prefixes6 &&
+	    nla_put(msg, RGM_CFG_A_LAN6_PREFIXES | NLA_F_NESTED, 0, NULL))
+		goto nospace;
+	if ((cfg->set & RGM_CFG_SET_ADDRS) && cfg->n_addrs) {
 		addrs = nla_nest_start(msg, RGM_CFG_A_GLOBAL_ADDRS);
 		if (!addrs)
 			goto nospace;
 		for (i = 0; i < cfg->n_addrs; i++)
 			if (nla_put(msg, RGM_CFG_A_ADDR, 4, &cfg->addrs[i].s_addr))
 				goto nospace;
+		nla_nest_end(msg, addrs);
+	}
+	if ((cfg->set & RGM_CFG_SET_PREFIXES6) && cfg->n_prefixes6) {
+		addrs = nla_nest_start(msg, RGM_CFG_A_LAN6_PREFIXES);
+		if (!addrs)
+			goto nospace;
+		for (i = 0; i < cfg->n_prefixes6; i++) {
+			struct nlattr *pfx = nla_nest_start(msg, RGM_CFG_A_PREFIX6);
+
+			if (!pfx ||
+			    nla_put(msg, RGM_CFG_A_ADDR6, 16, &cfg->prefixes6[i].addr) ||
+			    nla_put_u8(msg, RGM_CFG_A_PREFIX_LEN, cfg->prefixes6[i].len))
+				goto nospace;
+			nla_nest_end(msg, pfx);
+		}
 		nla_nest_end(msg, addrs);
 	}
 	if (((cfg->set & RGM_CFG_SET_PORT_MIN) &&

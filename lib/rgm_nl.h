@@ -14,8 +14,14 @@
 #include <netinet/in.h>
 #include <linux/rgm.h>
 
+/*
+ * family 0 or AF_INET: an IPv4 mapping (the in_addr fields). AF_INET6: a
+ * pinhole (the in6_addr fields; global_addr6/global_port may be left
+ * zero, the kernel fills them with the local ones).
+ */
 struct rgm_map {
 	uint32_t id;			/* assigned by the kernel */
+	uint8_t family;			/* 0/AF_INET or AF_INET6 */
 	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t stream;			/* enum rgm_stream, 0: the proto's plain type */
 	struct in_addr server_addr;	/* INADDR_ANY: any server */
@@ -24,6 +30,9 @@ struct rgm_map {
 	uint16_t global_port;
 	struct in_addr local_addr;
 	uint16_t local_port;
+	struct in6_addr server_addr6;	/* :: any server */
+	struct in6_addr global_addr6;	/* == local_addr6 */
+	struct in6_addr local_addr6;
 	uint32_t lease;			/* seconds */
 	uint64_t owner;
 	/* output only */
@@ -31,9 +40,16 @@ struct rgm_map {
 	uint64_t packets_in, bytes_in, packets_out, bytes_out, drops;
 };
 
+struct rgm_prefix6 {
+	struct in6_addr addr;
+	uint8_t len;
+};
+
 struct rgm_config {
 	struct in_addr addrs[RGM_GLOBAL_ADDRS_MAX];
 	unsigned int n_addrs;
+	struct rgm_prefix6 prefixes6[RGM_LAN6_PREFIXES_MAX];
+	unsigned int n_prefixes6;
 	uint16_t port_min, port_max;
 	uint32_t max_mappings;
 	uint32_t lease_max;
@@ -44,6 +60,7 @@ struct rgm_config {
 #define RGM_CFG_SET_PORT_MAX	(1U << 2)
 #define RGM_CFG_SET_MAX_MAPPINGS (1U << 3)
 #define RGM_CFG_SET_LEASE_MAX	(1U << 4)
+#define RGM_CFG_SET_PREFIXES6	(1U << 5)
 
 struct rgm_stats {
 	uint64_t v[RGM_STATS_A_MAX + 1];	/* indexed by RGM_STATS_A_* */
@@ -54,8 +71,10 @@ enum rgm_sel_kind { RGM_SEL_ID, RGM_SEL_KEY, RGM_SEL_OWNER, RGM_SEL_ALL };
 struct rgm_sel {
 	enum rgm_sel_kind kind;
 	uint32_t id;
+	uint8_t family;			/* 0/AF_INET: global_addr, AF_INET6: global_addr6 */
 	uint8_t proto;
 	struct in_addr global_addr;
+	struct in6_addr global_addr6;
 	uint16_t global_port;
 	uint64_t owner;
 };

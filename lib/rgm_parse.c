@@ -131,6 +131,104 @@ int rgm_parse_addr_port(const char *s, bool allow_any, bool port_optional,
 	return rgm_parse_port(colon + 1, port);
 }
 
+int rgm_parse_endpoint(const char *s, bool allow_any, bool port_optional, uint8_t *family,
+		       struct in_addr *a4, struct in6_addr *a6, uint16_t *port)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	const char *end;
+	size_t len;
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	/* "any" or "any:PORT": no address, fits either family. */
+	if (allow_any && !strncmp(s, "any", 3) && (!s[3] || s[3] == ':')) {
+		*family = 0;
+		*port = 0;
+		return s[3] ? rgm_parse_port(s + 4, port) : 0;
+	}
+	if (s[0] != '[') {
+		/* More than one colon and no brackets: a bare IPv6 address. */
+		if (strchr(s, ':') != strrchr(s, ':')) {
+			if (!port_optional || inet_pton(AF_INET6, s, a6) != 1)
+				return -EINVAL;
+			*family = AF_INET6;
+			*port = 0;
+			return 0;
+		}
+		ret = rgm_parse_addr_port(s, false, port_optional, a4, port);
+		if (!ret)
+			*family = AF_INET;
+		return ret;
+	}
+	end = strchr(s, ']');
+	if (!end)
+		return -EINVAL;
+	len = end - s - 1;
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s + 1, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET6, buf, a6) != 1)
+		return -EINVAL;
+	if (!end[1]) {
+		if (!port_optional)
+			return -EINVAL;
+		*port = 0;
+	} else if (end[1] != ':' || rgm_parse_port(end + 2, port)) {
+		return -EINVAL;
+	}
+	*family = AF_INET6;
+	return 0;
+}
+
+int rgm_parse_prefix6_list(const char *s, struct rgm_prefix6 *p, unsigned int max,
+			   unsigned int *n)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	struct rgm_prefix6 x;
+	unsigned int count = 0, i;
+	uint32_t len;
+	const char *comma;
+	char *slash;
+	size_t l;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "none")) {
+		*n = 0;
+		return 0;
+	}
+	for (;;) {
+		comma = strchr(s, ',');
+		l = comma ? (size_t)(comma - s) : strlen(s);
+		if (!l || l >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, s, l);
+		buf[l] = '\0';
+		slash = strchr(buf, '/');
+		if (!slash)
+			return -EINVAL;
+		*slash = '\0';
+		memset(&x, 0, sizeof(x));
+		if (inet_pton(AF_INET6, buf, &x.addr) != 1 ||
+		    rgm_parse_u32(slash + 1, 1, 128, &len))
+			return -EINVAL;
+		x.len = len;
+		if (count == max)
+			return -E2BIG;
+		for (i = 0; i < count; i++)
+			if (p[i].len == x.len && !memcmp(&p[i].addr, &x.addr, sizeof(x.addr)))
+				return -EEXIST;
+		p[count++] = x;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+	*n = count;
+	return 0;
+}
+
 int rgm_parse_port_range(const char *s, uint16_t *min, uint16_t *max)
 {
 	char buf[16];
@@ -266,6 +364,7 @@ static int rgm_keyword_err(char *err, size_t errlen, const char *word, int ret)
 
 int rgm_parse_mapping(int argc, char **argv, struct rgm_map *m, char *err, size_t errlen)
 {
+	uint8_t gfam = 0, lfam = 0, sfam = 0;
 	unsigned int seen = 0;
 	const char *kw, *val;
 	int i, k, v;
@@ -299,21 +398,24 @@ int rgm_parse_mapping(int argc, char **argv, struct rgm_map *m, char *err, size_
 			m->stream = v;
 			break;
 		case MK_GLOBAL:
-			if (rgm_parse_addr_port(val, false, false, &m->global_addr, &m->global_port))
+			if (rgm_parse_endpoint(val, false, false, &gfam, &m->global_addr,
+					       &m->global_addr6, &m->global_port))
 				return rgm_parse_err(err, errlen, -EINVAL,
-						     "bad global \"%s\" (ADDR:PORT, port 1..65535)",
+						     "bad global \"%s\" (ADDR:PORT or [ADDR6]:PORT, port 1..65535)",
 						     val);
 			break;
 		case MK_LOCAL:
-			if (rgm_parse_addr_port(val, false, false, &m->local_addr, &m->local_port))
+			if (rgm_parse_endpoint(val, false, false, &lfam, &m->local_addr,
+					       &m->local_addr6, &m->local_port))
 				return rgm_parse_err(err, errlen, -EINVAL,
-						     "bad local \"%s\" (ADDR:PORT, port 1..65535)",
+						     "bad local \"%s\" (ADDR:PORT or [ADDR6]:PORT, port 1..65535)",
 						     val);
 			break;
 		case MK_SERVER:
-			if (rgm_parse_addr_port(val, true, true, &m->server_addr, &m->server_port))
+			if (rgm_parse_endpoint(val, true, true, &sfam, &m->server_addr,
+					       &m->server_addr6, &m->server_port))
 				return rgm_parse_err(err, errlen, -EINVAL,
-						     "bad server \"%s\" (ADDR[:PORT], port 1..65535)",
+						     "bad server \"%s\" (ADDR[:PORT] or [ADDR6][:PORT], port 1..65535)",
 						     val);
 			break;
 		case MK_LEASE:
@@ -328,8 +430,25 @@ int rgm_parse_mapping(int argc, char **argv, struct rgm_map *m, char *err, size_
 			break;
 		}
 	}
+	/* The local endpoint decides the family; the others must follow it. */
+	if (lfam == AF_INET6) {
+		m->family = AF_INET6;
+		if (gfam == AF_INET)
+			return rgm_parse_err(err, errlen, -EINVAL,
+					     "global is IPv4 but local is IPv6");
+	} else if (gfam == AF_INET6) {
+		return rgm_parse_err(err, errlen, -EINVAL,
+				     lfam ? "global is IPv6 but local is IPv4" :
+				     "an IPv6 pinhole needs \"local\"");
+	}
+	if (sfam && lfam && sfam != lfam)
+		return rgm_parse_err(err, errlen, -EINVAL,
+				     "server and local are of different address families");
 	for (k = MK_PROTO; k <= MK_LEASE; k++) {
 		if (k == MK_STREAM || k == MK_SERVER)
+			continue;
+		/* A pinhole's global endpoint is its local one. */
+		if (k == MK_GLOBAL && m->family == AF_INET6)
 			continue;
 		if (!(seen & (1U << k)))
 			return rgm_parse_err(err, errlen, -EINVAL, "missing \"%s\"",
@@ -389,10 +508,10 @@ int rgm_parse_sel(int argc, char **argv, unsigned int allowed, struct rgm_sel *s
 			kinds |= RGM_SEL_ALLOW(RGM_SEL_KEY);
 			break;
 		case SK_GLOBAL:
-			if (rgm_parse_addr_port(val, false, false, &sel->global_addr,
-						&sel->global_port))
+			if (rgm_parse_endpoint(val, false, false, &sel->family, &sel->global_addr,
+					       &sel->global_addr6, &sel->global_port))
 				return rgm_parse_err(err, errlen, -EINVAL,
-						     "bad global \"%s\" (ADDR:PORT, port 1..65535)",
+						     "bad global \"%s\" (ADDR:PORT or [ADDR6]:PORT, port 1..65535)",
 						     val);
 			sel->kind = RGM_SEL_KEY;
 			kinds |= RGM_SEL_ALLOW(RGM_SEL_KEY);

@@ -29,6 +29,18 @@ int rgm_parse_addr(const char *s, bool allow_any, struct in_addr *out);
 /* ADDR:PORT; with port_optional a bare ADDR gives *port = 0. */
 int rgm_parse_addr_port(const char *s, bool allow_any, bool port_optional,
 			struct in_addr *addr, uint16_t *port);
+/*
+ * An endpoint of either family: ADDR:PORT for IPv4, [ADDR6]:PORT for IPv6;
+ * with port_optional also a bare ADDR, [ADDR6] or ADDR6 (*port = 0). Sets
+ * *family to AF_INET or AF_INET6 and fills a4 or a6; "any" (allow_any)
+ * gives *family = 0.
+ */
+int rgm_parse_endpoint(const char *s, bool allow_any, bool port_optional, uint8_t *family,
+		       struct in_addr *a4, struct in6_addr *a6, uint16_t *port);
+/* ADDR6/LEN[,ADDR6/LEN...], LEN 1..128, at most max, no duplicates; "none"
+ * gives *n = 0. -E2BIG too many, -EEXIST duplicate, -EINVAL malformed. */
+int rgm_parse_prefix6_list(const char *s, struct rgm_prefix6 *p, unsigned int max,
+			   unsigned int *n);
 /* MIN-MAX, both ports, MIN <= MAX. */
 int rgm_parse_port_range(const char *s, uint16_t *min, uint16_t *max);
 /* ADDR[,ADDR...], at most max, no duplicates; "none" gives *n = 0. */
@@ -53,6 +65,9 @@ int rgm_split_line(char *line, char **argv, int max);
 /*
  * "proto P [stream S] global A:P local A:P [server A[:P]] lease S
  *  [owner C]", keywords in any order, each once. Fills m (zeroed first).
+ * An IPv6 local endpoint ([ADDR6]:PORT) makes an IPv6 pinhole: global is
+ * then optional (the kernel requires it to equal local), and every
+ * address given must be IPv6.
  */
 int rgm_parse_mapping(int argc, char **argv, struct rgm_map *m, char *err, size_t errlen);
 

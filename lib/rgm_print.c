@@ -198,6 +198,16 @@ void rgm_print_addr(enum rgm_print_type t, const char *key, const char *fmt,
 	rgm_print_string(t, key, fmt, buf);
 }
 
+void rgm_print_addr6(enum rgm_print_type t, const char *key, const char *fmt,
+		     const struct in6_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(AF_INET6, a, buf, sizeof(buf)))
+		buf[0] = '\0';
+	rgm_print_string(t, key, fmt, buf);
+}
+
 void rgm_print_nl(void)
 {
 	if (!rgm_out.json)

@@ -45,6 +45,9 @@ void rgm_print_null(enum rgm_print_type t, const char *key, const char *fmt);
 /* An IPv4 address as a dotted-quad string. */
 void rgm_print_addr(enum rgm_print_type t, const char *key, const char *fmt,
 		    struct in_addr a);
+/* An IPv6 address in its RFC 5952 text form. */
+void rgm_print_addr6(enum rgm_print_type t, const char *key, const char *fmt,
+		     const struct in6_addr *a);
 /* Text only: a newline (iproute2's print_nl()). */
 void rgm_print_nl(void);
 

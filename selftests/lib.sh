@@ -224,6 +224,58 @@ topo_setup() {
 	fi
 }
 
+# topo_ipv6: IPv6 on top of topo_setup, routed, no NAT (the addresses
+# below), the operator's IPv6 forward policy in the gateway, and rgm's LAN
+# prefix. Pinholes are then opened to $LAN6_1 / $LAN6_2.
+#
+#   ns lan 2001:db8:1::2, ::3      ns gw (rgm.ko)            ns wan
+#   default via 2001:db8:1::1  --  gwlan 2001:db8:1::1/64
+#                                  gwwan 2001:db8:ff::1/64 -- wan0 2001:db8:ff::fe/64
+#                                  2001:db8:2::/64 via ::fe    2001:db8:2::7 (server)
+#                                                              2001:db8:2::66 (attacker)
+#                                                              2001:db8:1::/64 via ff::1
+LAN6_PREFIX=2001:db8:1::/64
+LAN6_1=2001:db8:1::2
+LAN6_2=2001:db8:1::3
+GW_LAN6=2001:db8:1::1
+GW_WAN6=2001:db8:ff::1
+WAN_LINK6=2001:db8:ff::fe
+SERVER6=2001:db8:2::7
+ATTACKER6=2001:db8:2::66
+
+topo_ipv6() {
+	local ns
+	for ns in "$NS_LAN" "$NS_GW" "$NS_WAN"; do
+		nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+		nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	done
+	ip -n "$NS_LAN" addr add $LAN6_1/64 dev lan0 nodad
+	ip -n "$NS_LAN" addr add $LAN6_2/64 dev lan0 nodad
+	ip -n "$NS_LAN" -6 route add default via $GW_LAN6
+	ip -n "$NS_GW" addr add $GW_LAN6/64 dev gwlan nodad
+	ip -n "$NS_GW" addr add $GW_WAN6/64 dev gwwan nodad
+	ip -n "$NS_GW" -6 route add 2001:db8:2::/64 via $WAN_LINK6
+	nsx "$NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "$NS_WAN" addr add $WAN_LINK6/64 dev wan0 nodad
+	ip -n "$NS_WAN" addr add $SERVER6/64 dev wan0 nodad
+	ip -n "$NS_WAN" addr add $ATTACKER6/64 dev wan0 nodad
+	ip -n "$NS_WAN" -6 route add 2001:db8:1::/64 via $GW_WAN6
+	# The operator's policy (Documentation/design.rst): replies and
+	# related ICMPv6 errors, what rgm let through its pinholes (conntrack
+	# label 127), the LAN's own traffic; nothing else from the WAN.
+	nsx "$NS_GW" nft -f - <<-EOF || bail "ip6 forward policy in the gateway"
+		table ip6 filter {
+			chain forward {
+				type filter hook forward priority filter; policy drop;
+				ct state established,related accept
+				ct label 127 counter accept
+				iifname "gwlan" accept
+			}
+		}
+	EOF
+	gwctl config set lan6 $LAN6_PREFIX || bail "rgmctl config set lan6 $LAN6_PREFIX"
+}
+
 # ---------------------------------------------------------------- traffic
 
 # wait_listen NS udp|tcp PORT: until a socket is bound to PORT in NS.
@@ -244,6 +296,8 @@ wait_listen() {
 RGM_PY='
 import os, socket, sys, threading, select
 cmd = sys.argv[1]
+def family(a):
+    return socket.AF_INET6 if ":" in a else socket.AF_INET
 if cmd in ("udp-echo", "tcp-echo"):
     addr, port, log = sys.argv[2], int(sys.argv[3]), sys.argv[4]
     out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -252,7 +306,7 @@ if cmd in ("udp-echo", "tcp-echo"):
         with lock:
             os.write(out, d)
     kind = socket.SOCK_DGRAM if cmd == "udp-echo" else socket.SOCK_STREAM
-    s = socket.socket(socket.AF_INET, kind)
+    s = socket.socket(family(addr), kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
     if kind == socket.SOCK_DGRAM:
@@ -283,7 +337,7 @@ elif cmd == "udp-send":
     else:
         data = data.encode()
     try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family(dst), socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((src, int(sport)))
         s.connect((dst, int(dport)))   # only replies from dst:dport are accepted

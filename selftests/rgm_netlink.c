@@ -1980,4 +1980,193 @@ TEST_F(rgm, netns_isolation)
 	rgm_nl_close(nl2);
 }
 
+/* ------------------------------------------------------------ IPv6 pinholes */
+
+#define LAN6	"2001:db8:1::2"
+#define SRV6	"2001:db8:2::7"
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	inet_pton(AF_INET6, s, &a);
+	return a;
+}
+
+static int set_lan6(struct rgm_nl *nl, const char *prefix, uint8_t len)
+{
+	struct rgm_config c = { .set = RGM_CFG_SET_PREFIXES6, .n_prefixes6 = 1 };
+
+	c.prefixes6[0].addr = ip6(prefix);
+	c.prefixes6[0].len = len;
+	return rgm_nl_config_set(nl, &c);
+}
+
+static struct rgm_map mk6(uint8_t proto, uint16_t port)
+{
+	struct rgm_map m = {
+		.family = AF_INET6,
+		.proto = proto,
+		.local_addr6 = ip6(LAN6),
+		.local_port = port,
+		.lease = 60,
+	};
+	return m;
+}
+
+/* MAP_ADD of one AF_INET6 mapping: proto udp, lease 60, then x. */
+static int raw_add6(struct raw *r, const struct xattr *x, const struct in6_addr *local)
+{
+	struct nl_msg *m = raw_msg(r, RGM_CMD_MAP_ADD, 0);
+	struct nlattr *n = nla_nest_start(m, RGM_A_MAPPINGS | NLA_F_NESTED);
+	struct nlattr *mp = nla_nest_start(m, RGM_A_MAPPING | NLA_F_NESTED);
+
+	nla_put_u8(m, RGM_MAP_A_PROTO, IPPROTO_UDP);
+	nla_put_u32(m, RGM_MAP_A_LEASE, 60);
+	if (local)
+		nla_put(m, RGM_MAP_A_LOCAL_ADDR6, 16, local);
+	for (; x && x->type; x++)
+		nla_put(m, x->type, x->len, &x->val);
+	nla_nest_end(m, mp);
+	nla_nest_end(m, n);
+	return raw_xfer(r, m, NULL, NULL);
+}
+
+TEST_F(rgm, ipv6_config)
+{
+	struct rgm_config c;
+	struct raw *r = &self->r;
+	struct nl_msg *m;
+	struct nlattr *n, *p, *one;
+	struct in6_addr a = ip6("2001:db8:1::");
+
+	ASSERT_EQ(0, set_lan6(self->nl, "2001:db8:1::", 64)) TH_LOG("%s", rgm_nl_errmsg(self->nl));
+	ASSERT_EQ(0, rgm_nl_config_get(self->nl, &c));
+	ASSERT_EQ(1, c.n_prefixes6);
+	EXPECT_EQ(64, c.prefixes6[0].len);
+	EXPECT_EQ(0, memcmp(&a, &c.prefixes6[0].addr, 16));
+	EXPECT_EQ(2, c.n_addrs) TH_LOG("the IPv4 configuration is left alone");
+
+	/* prefix length 0 and 129, a missing address, a 15 byte address */
+	for (unsigned int i = 0; i < 4; i++) {
+		m = raw_msg(r, RGM_CMD_CONFIG_SET, 0);
+		n = nla_nest_start(m, RGM_A_CONFIG | NLA_F_NESTED);
+		p = nla_nest_start(m, RGM_CFG_A_LAN6_PREFIXES | NLA_F_NESTED);
+		one = nla_nest_start(m, RGM_CFG_A_PREFIX6 | NLA_F_NESTED);
+
+		if (i != 2)
+			nla_put(m, RGM_CFG_A_ADDR6, i == 3 ? 15 : 16, &a);
+		nla_put_u8(m, RGM_CFG_A_PREFIX_LEN, i == 0 ? 0 : i == 1 ? 129 : 64);
+		nla_nest_end(m, one);
+		nla_nest_end(m, p);
+		nla_nest_end(m, n);
+		/* a 16 byte attribute of another length: the core's ERANGE */
+		EXPECT_EQ(i == 3 ? -ERANGE : -EINVAL, raw_xfer(r, m, NULL, NULL)) TH_LOG("case %u", i);
+		if (i < 2) {
+			EXPECT_TRUE(ext_names(r, "PREFIX_LEN")) TH_LOG("extack '%s'", r->ext);
+		} else if (i == 2) {
+			EXPECT_TRUE(ext_names(r, "RGM_CFG_A_ADDR6 is required")) TH_LOG("extack '%s'", r->ext);
+		} else {
+			EXPECT_NE(0, r->ext[0]);
+		}
+	}
+	ASSERT_EQ(0, rgm_nl_config_get(self->nl, &c));
+	EXPECT_EQ(1, c.n_prefixes6) TH_LOG("a refused CONFIG_SET changes nothing");
+}
+
+TEST_F(rgm, ipv6_add_bad)
+{
+	static const struct {
+		struct xattr x[4];
+		bool local6;		/* with a good RGM_MAP_A_LOCAL_ADDR6 */
+		const char *ext;	/* the extack, NULL: any */
+	} bad[] = {
+		{ { { RGM_MAP_A_FAMILY, 1, 7 }, { RGM_MAP_A_LOCAL_PORT, 2, 45000 } }, true,
+		  "RGM_MAP_A_FAMILY must be AF_INET or AF_INET6" },
+		{ { { RGM_MAP_A_FAMILY, 1, AF_INET6 }, { RGM_MAP_A_LOCAL_PORT, 2, 45000 },
+		    { RGM_MAP_A_SERVER_ADDR6, 15, 1 } }, true, NULL },
+		{ { { RGM_MAP_A_FAMILY, 1, AF_INET6 }, { RGM_MAP_A_LOCAL_PORT, 2, 45000 },
+		    { RGM_MAP_A_LOCAL_ADDR, 4, 0x0200000a } }, false,
+		  "an AF_INET6 mapping takes RGM_MAP_A_*_ADDR6" },
+		{ { { RGM_MAP_A_FAMILY, 1, AF_INET6 }, { RGM_MAP_A_LOCAL_PORT, 2, 45000 } }, false,
+		  "RGM_MAP_A_LOCAL_ADDR6 is required" },
+		{ { { RGM_MAP_A_FAMILY, 1, AF_INET6 }, { RGM_MAP_A_LOCAL_ADDR6, 16, 0 } }, false,
+		  "RGM_MAP_A_LOCAL_PORT is required" },
+	};
+	struct in6_addr lan = ip6(LAN6);
+	struct rgm_map m = mk(IPPROTO_UDP, 40000, 5000);
+	struct xattr x4[] = { { RGM_MAP_A_SERVER_ADDR6, 16, 0 }, {} };
+	struct raw *r = &self->r;
+
+	ASSERT_EQ(0, set_lan6(self->nl, "2001:db8:1::", 64));
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(bad[i].ext ? -EINVAL : -ERANGE,
+			  raw_add6(r, bad[i].x, bad[i].local6 ? &lan : NULL))
+			TH_LOG("case %u", i);
+		if (bad[i].ext) {
+			EXPECT_TRUE(ext_names(r, bad[i].ext)) TH_LOG("case %u: extack '%s'", i, r->ext);
+		} else {
+			EXPECT_NE(0, r->ext[0]) TH_LOG("case %u: no extack", i);
+		}
+	}
+	/* no family: an IPv4 mapping, which takes no IPv6 address */
+	EXPECT_EQ(-EINVAL, raw_add1(r, &m, 0, x4));
+	EXPECT_TRUE(ext_names(r, "needs RGM_MAP_A_FAMILY AF_INET6")) TH_LOG("extack '%s'", r->ext);
+	EXPECT_EQ(0, n_mappings(self->nl, NULL));
+}
+
+TEST_F(rgm, ipv6_add_get_del)
+{
+	struct rgm_map m = mk6(IPPROTO_UDP, 45000), got, v4 = mk(IPPROTO_UDP, 45000, 5000);
+	struct rgm_sel sel = { .kind = RGM_SEL_KEY, .family = AF_INET6, .proto = IPPROTO_UDP,
+			       .global_addr6 = ip6(LAN6), .global_port = 45000 };
+	struct in6_addr lan = ip6(LAN6), srv = ip6(SRV6);
+	struct rgm_config no_prefixes = { .set = RGM_CFG_SET_PREFIXES6 };
+	struct raw *r = &self->r;
+	struct nl_msg *msg;
+	struct nlattr *k;
+	uint32_t count = 0;
+
+	m.server_addr6 = srv;
+	m.server_port = 6000;
+	EXPECT_EQ(-EADDRNOTAVAIL, rgm_nl_map_add(self->nl, &m, 1)) TH_LOG("no LAN prefix yet");
+	ASSERT_EQ(0, set_lan6(self->nl, "2001:db8:1::", 64));
+	ASSERT_EQ(0, rgm_nl_map_add(self->nl, &m, 1)) TH_LOG("%s", rgm_nl_errmsg(self->nl));
+	EXPECT_NE(0, m.id);
+	EXPECT_EQ(AF_INET6, m.family);
+	EXPECT_EQ(0, memcmp(&lan, &m.global_addr6, 16)) TH_LOG("global is local");
+	EXPECT_EQ(45000, m.global_port);
+
+	/* an IPv4 mapping on the same port number is another key */
+	ASSERT_EQ(0, rgm_nl_map_add(self->nl, &v4, 1)) TH_LOG("%s", rgm_nl_errmsg(self->nl));
+	EXPECT_EQ(2, n_mappings(self->nl, NULL));
+
+	ASSERT_EQ(0, rgm_nl_map_get(self->nl, &sel, &got)) TH_LOG("%s", rgm_nl_errmsg(self->nl));
+	EXPECT_EQ(m.id, got.id);
+	EXPECT_EQ(AF_INET6, got.family);
+	EXPECT_EQ(0, memcmp(&srv, &got.server_addr6, 16));
+	EXPECT_EQ(0, memcmp(&lan, &got.local_addr6, 16));
+	EXPECT_EQ(6000, got.server_port);
+
+	EXPECT_EQ(-EEXIST, rgm_nl_map_add(self->nl, &m, 1));
+
+	/* a key with an IPv4 address for AF_INET6 */
+	msg = raw_msg(r, RGM_CMD_MAP_GET, 0);
+	k = nla_nest_start(msg, RGM_A_KEY | NLA_F_NESTED);
+	nla_put_u8(msg, RGM_MAP_A_FAMILY, AF_INET6);
+	nla_put_u8(msg, RGM_MAP_A_PROTO, IPPROTO_UDP);
+	nla_put_u32(msg, RGM_MAP_A_GLOBAL_ADDR, ip(GA1).s_addr);
+	nla_put_u16(msg, RGM_MAP_A_GLOBAL_PORT, 45000);
+	nla_nest_end(msg, k);
+	EXPECT_EQ(-EINVAL, raw_xfer(r, msg, NULL, NULL));
+	EXPECT_TRUE(ext_names(r, "an AF_INET6 key takes RGM_MAP_A_GLOBAL_ADDR6")) TH_LOG("extack '%s'", r->ext);
+
+	/* the prefix cannot go while the pinhole uses it */
+	EXPECT_EQ(-EBUSY, rgm_nl_config_set(self->nl, &no_prefixes));
+	ASSERT_EQ(0, rgm_nl_map_del(self->nl, &sel, &count));
+	EXPECT_EQ(1, count);
+	EXPECT_EQ(-ENOENT, rgm_nl_map_get(self->nl, &sel, &got));
+	EXPECT_EQ(1, n_mappings(self->nl, NULL)) TH_LOG("the IPv4 mapping is left");
+}
+
 TEST_HARNESS_MAIN

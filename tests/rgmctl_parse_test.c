@@ -366,4 +366,110 @@ TEST(names_round_trip)
 	EXPECT_EQ(NULL, rgm_stats_name(RGM_STATS_A_MAX + 1));
 }
 
+TEST(endpoint_families)
+{
+	struct in6_addr a6, want6;
+	struct in_addr a4;
+	uint16_t p;
+	uint8_t f;
+
+	inet_pton(AF_INET6, "2001:db8:1::2", &want6);
+	ASSERT_EQ(0, rgm_parse_endpoint("[2001:db8:1::2]:45000", false, false, &f, &a4, &a6, &p));
+	EXPECT_EQ(AF_INET6, f);
+	EXPECT_EQ(0, memcmp(&want6, &a6, 16));
+	EXPECT_EQ(45000, p);
+	ASSERT_EQ(0, rgm_parse_endpoint("10.0.0.2:5004", false, false, &f, &a4, &a6, &p));
+	EXPECT_EQ(AF_INET, f);
+	EXPECT_EQ(ip("10.0.0.2"), a4.s_addr);
+	EXPECT_EQ(5004, p);
+	/* the port is required unless optional; brackets around IPv6 with a port */
+	EXPECT_NE(0, rgm_parse_endpoint("[2001:db8:1::2]", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("2001:db8:1::2", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("2001:db8:1::2:45000", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("[2001:db8:1::2]:0", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("[2001:db8:1::2]45000", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("[2001:db8:1::2:45000", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("[10.0.0.2]:5004", false, false, &f, &a4, &a6, &p));
+	EXPECT_NE(0, rgm_parse_endpoint("any", false, true, &f, &a4, &a6, &p));
+	/* optional port (server) */
+	ASSERT_EQ(0, rgm_parse_endpoint("[2001:db8:2::7]", false, true, &f, &a4, &a6, &p));
+	EXPECT_EQ(AF_INET6, f);
+	EXPECT_EQ(0, p);
+	ASSERT_EQ(0, rgm_parse_endpoint("2001:db8:2::7", false, true, &f, &a4, &a6, &p));
+	EXPECT_EQ(AF_INET6, f);
+	ASSERT_EQ(0, rgm_parse_endpoint("any:6000", true, true, &f, &a4, &a6, &p));
+	EXPECT_EQ(0, f);
+	EXPECT_EQ(6000, p);
+}
+
+TEST(prefix6_list)
+{
+	struct rgm_prefix6 pf[4];
+	unsigned int n = 9;
+
+	ASSERT_EQ(0, rgm_parse_prefix6_list("2001:db8:1::/64,2001:db8:5::/48", pf, 4, &n));
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(64, pf[0].len);
+	EXPECT_EQ(48, pf[1].len);
+	ASSERT_EQ(0, rgm_parse_prefix6_list("none", pf, 4, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-EEXIST, rgm_parse_prefix6_list("2001:db8::/64,2001:db8::/64", pf, 4, &n));
+	EXPECT_EQ(-E2BIG, rgm_parse_prefix6_list("1::/64,2::/64,3::/64", pf, 2, &n));
+	EXPECT_EQ(-EINVAL, rgm_parse_prefix6_list("2001:db8::", pf, 4, &n));
+	EXPECT_EQ(-EINVAL, rgm_parse_prefix6_list("2001:db8::/0", pf, 4, &n));
+	EXPECT_EQ(-EINVAL, rgm_parse_prefix6_list("2001:db8::/129", pf, 4, &n));
+	EXPECT_EQ(-EINVAL, rgm_parse_prefix6_list("10.0.0.0/8", pf, 4, &n));
+	EXPECT_EQ(-EINVAL, rgm_parse_prefix6_list("2001:db8::/64,", pf, 4, &n));
+}
+
+TEST(mapping_pinhole)
+{
+	char buf[256], err[128], *argv[16];
+	struct in6_addr lan;
+	struct rgm_map m;
+	int argc;
+
+	inet_pton(AF_INET6, "2001:db8:1::2", &lan);
+	argc = words(buf, sizeof(buf), "proto udp local [2001:db8:1::2]:45000 lease 60 "
+		     "server [2001:db8:2::7]:6000", argv, 16);
+	ASSERT_EQ(0, rgm_parse_mapping(argc, argv, &m, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(AF_INET6, m.family);
+	EXPECT_EQ(0, memcmp(&lan, &m.local_addr6, 16));
+	EXPECT_EQ(45000, m.local_port);
+	EXPECT_EQ(6000, m.server_port);
+	EXPECT_EQ(0, m.global_port) TH_LOG("global left to the kernel");
+
+	argc = words(buf, sizeof(buf), "proto udp local [2001:db8:1::2]:45000 lease 60 "
+		     "global 198.51.100.1:45000", argv, 16);
+	EXPECT_NE(0, rgm_parse_mapping(argc, argv, &m, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "global is IPv4 but local is IPv6")) TH_LOG("%s", err);
+	argc = words(buf, sizeof(buf), "proto udp local [2001:db8:1::2]:45000 lease 60 "
+		     "server 203.0.113.7", argv, 16);
+	EXPECT_NE(0, rgm_parse_mapping(argc, argv, &m, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "different address families")) TH_LOG("%s", err);
+	argc = words(buf, sizeof(buf), "proto udp local 10.0.0.2:5000 lease 60 "
+		     "global [2001:db8:1::2]:45000", argv, 16);
+	EXPECT_NE(0, rgm_parse_mapping(argc, argv, &m, err, sizeof(err)));
+	argc = words(buf, sizeof(buf), "proto udp local 10.0.0.2:5000 lease 60", argv, 16);
+	EXPECT_NE(0, rgm_parse_mapping(argc, argv, &m, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "missing \"global\"")) TH_LOG("IPv4 still needs global: %s", err);
+	argc = words(buf, sizeof(buf), "proto udp local [2001:db8:1::2]:45000 lease 60 "
+		     "server any:6000", argv, 16);
+	EXPECT_EQ(0, rgm_parse_mapping(argc, argv, &m, err, sizeof(err))) TH_LOG("%s", err);
+}
+
+TEST(selector_pinhole)
+{
+	char buf[128], err[128], *argv[8];
+	struct rgm_sel sel;
+	int argc, used;
+
+	argc = words(buf, sizeof(buf), "proto tcp global [2001:db8:1::2]:45010", argv, 8);
+	ASSERT_EQ(0, rgm_parse_sel(argc, argv, ~0U, &sel, &used, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(RGM_SEL_KEY, sel.kind);
+	EXPECT_EQ(AF_INET6, sel.family);
+	EXPECT_EQ(45010, sel.global_port);
+}
+
 TEST_HARNESS_MAIN

@@ -16,7 +16,28 @@ void config_usage(FILE *f)
 	fprintf(f,
 		"Usage: rgmctl config show\n"
 		"       rgmctl config set [ global { ADDR[,ADDR...] | none } ] [ ports MIN-MAX ]\n"
-		"                         [ max-mappings N ] [ lease-max SECONDS ]\n");
+		"                         [ max-mappings N ] [ lease-max SECONDS ]\n"
+		"                         [ lan6 { ADDR6/LEN[,ADDR6/LEN...] | none } ]\n");
+}
+
+/* JSON: an array of "ADDR6/LEN" strings; text: what "config set" takes. */
+static void config_print_lan6(const struct rgm_config *cfg)
+{
+	char buf[RGM_LAN6_PREFIXES_MAX * (INET6_ADDRSTRLEN + 6)] = "";
+	char a[INET6_ADDRSTRLEN], one[INET6_ADDRSTRLEN + 6];
+	size_t off = 0;
+	unsigned int i;
+
+	rgm_print_open_array("lan6_prefixes");
+	for (i = 0; i < cfg->n_prefixes6; i++) {
+		if (!inet_ntop(AF_INET6, &cfg->prefixes6[i].addr, a, sizeof(a)))
+			continue;
+		snprintf(one, sizeof(one), "%s/%u", a, cfg->prefixes6[i].len);
+		rgm_print_string(RGM_PRINT_JSON, NULL, NULL, one);
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s", off ? "," : "", one);
+	}
+	rgm_print_close_array();
+	rgm_print_string(RGM_PRINT_FP, NULL, " lan6 %s", buf);
 }
 
 static void config_print(const struct rgm_config *cfg)
@@ -43,6 +64,9 @@ static void config_print(const struct rgm_config *cfg)
 	rgm_print_uint(RGM_PRINT_JSON, "port_max", NULL, cfg->port_max);
 	rgm_print_uint(RGM_PRINT_ANY, "max_mappings", "max-mappings %u ", cfg->max_mappings);
 	rgm_print_uint(RGM_PRINT_ANY, "lease_max", "lease-max %u", cfg->lease_max);
+	/* Shown once set, so that an IPv4-only configuration prints as it did. */
+	if (cfg->n_prefixes6)
+		config_print_lan6(cfg);
 	rgm_print_close_object();
 	rgm_print_nl();
 }
@@ -69,10 +93,11 @@ static int config_show(int argc, char **argv)
 	return ret;
 }
 
-enum { CK_GLOBAL, CK_PORTS, CK_MAX_MAPPINGS, CK_LEASE_MAX };
+enum { CK_GLOBAL, CK_PORTS, CK_MAX_MAPPINGS, CK_LEASE_MAX, CK_LAN6 };
 static const char *const config_keywords[] = {
 	[CK_GLOBAL] = "global", [CK_PORTS] = "ports",
-	[CK_MAX_MAPPINGS] = "max-mappings", [CK_LEASE_MAX] = "lease-max", NULL
+	[CK_MAX_MAPPINGS] = "max-mappings", [CK_LEASE_MAX] = "lease-max",
+	[CK_LAN6] = "lan6", NULL
 };
 
 static int config_set(int argc, char **argv)
@@ -126,6 +151,22 @@ static int config_set(int argc, char **argv)
 				return rgmctl_usage_error(OBJ, "config set: bad max-mappings \"%s\"",
 							  val);
 			cfg.set |= RGM_CFG_SET_MAX_MAPPINGS;
+			break;
+		case CK_LAN6:
+			if (cfg.set & RGM_CFG_SET_PREFIXES6)
+				goto twice;
+			ret = rgm_parse_prefix6_list(val, cfg.prefixes6, RGM_LAN6_PREFIXES_MAX,
+						     &cfg.n_prefixes6);
+			if (ret == -E2BIG)
+				return rgmctl_usage_error(OBJ, "config set: more than %d LAN prefixes",
+							  RGM_LAN6_PREFIXES_MAX);
+			if (ret == -EEXIST)
+				return rgmctl_usage_error(OBJ, "config set: duplicate prefix in \"%s\"",
+							  val);
+			if (ret)
+				return rgmctl_usage_error(OBJ, "config set: bad lan6 \"%s\" (ADDR6/LEN[,ADDR6/LEN...] or none)",
+							  val);
+			cfg.set |= RGM_CFG_SET_PREFIXES6;
 			break;
 		case CK_LEASE_MAX:
 			if (cfg.set & RGM_CFG_SET_LEASE_MAX)

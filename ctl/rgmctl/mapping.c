@@ -26,6 +26,10 @@ void mapping_usage(FILE *f)
 		"Usage: rgmctl mapping add proto { udp | tcp } [ stream { tcp | udp | rtp } ]\n"
 		"                          global ADDR:PORT local ADDR:PORT\n"
 		"                          [ server ADDR[:PORT] ] lease SECONDS [ owner COOKIE ]\n"
+		"       rgmctl mapping add proto { udp | tcp } [ stream { tcp | udp | rtp } ]\n"
+		"                          local [ADDR6]:PORT [ global [ADDR6]:PORT ]\n"
+		"                          [ server [ADDR6][:PORT] ] lease SECONDS [ owner COOKIE ]\n"
+		"                 (an IPv6 pinhole: global, if given, must equal local)\n"
 		"       rgmctl mapping del { id ID | proto PROTO global ADDR:PORT | owner COOKIE | all }\n"
 		"       rgmctl mapping { show | list } [ id ID | proto PROTO global ADDR:PORT |\n"
 		"                                        owner COOKIE ]\n"
@@ -47,6 +51,46 @@ static void print_addr_port(const char *word, const char *akey, const char *pkey
 	rgm_print_string(RGM_PRINT_FP, NULL, word, buf);
 	rgm_print_addr(RGM_PRINT_JSON, akey, NULL, addr);
 	rgm_print_uint(RGM_PRINT_JSON, pkey, NULL, port);
+}
+
+/* A pinhole's endpoint: "[ADDR6]:PORT" in text, address and port in JSON. */
+static void print_addr6_port(const char *word, const char *akey, const char *pkey,
+			     const struct in6_addr *addr, uint16_t port)
+{
+	char buf[INET6_ADDRSTRLEN + 10];
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(AF_INET6, addr, a, sizeof(a)))
+		a[0] = '\0';
+	snprintf(buf, sizeof(buf), "[%s]:%u", a, port);
+	rgm_print_string(RGM_PRINT_FP, NULL, word, buf);
+	rgm_print_string(RGM_PRINT_JSON, akey, NULL, a);
+	rgm_print_uint(RGM_PRINT_JSON, pkey, NULL, port);
+}
+
+static void print_server6(const struct rgm_map *m)
+{
+	char buf[INET6_ADDRSTRLEN + 10];
+	char a[INET6_ADDRSTRLEN] = "any";
+	bool any = IN6_IS_ADDR_UNSPECIFIED(&m->server_addr6);
+
+	if (!any)
+		inet_ntop(AF_INET6, &m->server_addr6, a, sizeof(a));
+	if (m->server_port)
+		snprintf(buf, sizeof(buf), any ? "%s:%u" : "[%s]:%u", a, m->server_port);
+	else
+		snprintf(buf, sizeof(buf), any ? "%s" : "[%s]", a);
+	if (!any || m->server_port)
+		rgm_print_string(RGM_PRINT_FP, NULL, "server %s ", buf);
+
+	if (!any)
+		rgm_print_addr6(RGM_PRINT_JSON, "server_addr", NULL, &m->server_addr6);
+	else
+		rgm_print_null(RGM_PRINT_JSON, "server_addr", NULL);
+	if (m->server_port)
+		rgm_print_uint(RGM_PRINT_JSON, "server_port", NULL, m->server_port);
+	else
+		rgm_print_null(RGM_PRINT_JSON, "server_port", NULL);
 }
 
 static void print_server(const struct rgm_map *m)
@@ -95,10 +139,21 @@ void rgmctl_print_mapping(const struct rgm_map *m)
 	rgm_print_uint(RGM_PRINT_ANY, "id", "id %u ", m->id);
 	rgm_print_string(RGM_PRINT_ANY, "proto", "%s ", proto);
 	rgm_print_string(RGM_PRINT_ANY, "stream", "%s ", stream);
-	print_server(m);
-	print_addr_port("global %s ", "global_addr", "global_port", m->global_addr,
-			m->global_port);
-	print_addr_port("local %s ", "local_addr", "local_port", m->local_addr, m->local_port);
+	/* IPv4 output is as it was before pinholes: "family" only for them. */
+	if (m->family == AF_INET6) {
+		rgm_print_string(RGM_PRINT_JSON, "family", NULL, "inet6");
+		print_server6(m);
+		print_addr6_port("global %s ", "global_addr", "global_port", &m->global_addr6,
+				 m->global_port);
+		print_addr6_port("local %s ", "local_addr", "local_port", &m->local_addr6,
+				 m->local_port);
+	} else {
+		print_server(m);
+		print_addr_port("global %s ", "global_addr", "global_port", m->global_addr,
+				m->global_port);
+		print_addr_port("local %s ", "local_addr", "local_port", m->local_addr,
+				m->local_port);
+	}
 	rgm_print_uint(RGM_PRINT_ANY, "lease", "lease %u ", m->lease);
 	rgm_print_uint(RGM_PRINT_ANY, "expires", "expires %u ", m->expires);
 	rgm_print_u64(RGM_PRINT_ANY, "owner", "owner 0x%" PRIx64 " ", m->owner);

@@ -15,17 +15,39 @@
  * otherwise. Ports outside the managed range are never touched. Replies and
  * ICMP errors follow the conntrack NAT binding the module sets up.
  *
+ * IPv6 (version 2): an AF_INET6 mapping is a *pinhole*, nothing is
+ * translated:
+ *
+ *   server addr:port  ->  local addr:port   (global addr:port == local)
+ *
+ * New IPv6 flows forwarded to a LAN prefix (RGM_CFG_A_LAN6_PREFIXES) on a
+ * port of the managed range are accepted when a pinhole matches them
+ * (server filter, stream type) and dropped otherwise. An accepted flow's
+ * conntrack entry gets conntrack label bit RGM_CT_LABEL_PINHOLE, which the
+ * operator's IPv6 forward chain accepts ("ct label 127 accept"), as it
+ * accepts "ct status dnat" for IPv4. Replies and ICMPv6 errors follow the
+ * conntrack entry ("ct state established,related accept").
+ *
  * The configuration interface is the generic netlink family "rgm", version
  * RGM_GENL_VERSION. Every command requires CAP_NET_ADMIN (GENL_ADMIN_PERM:
  * in the initial user namespace), dumps included; so does listening to
  * RGM_MCGRP_EVENTS. Every command acts on the caller's network namespace.
  *
  * Byte order: IPv4 addresses are 4 bytes in network order (NLA_BE32, as
- * struct in_addr). Ports, counts, leases and ids are host order.
+ * struct in_addr); IPv6 addresses are 16 bytes in network order (binary,
+ * exactly 16 bytes, as struct in6_addr). Ports, counts, leases and ids are
+ * host order.
+ *
+ * Versions: version 2 adds the IPv6 attributes (RGM_MAP_A_FAMILY,
+ * RGM_MAP_A_*_ADDR6, RGM_CFG_A_LAN6_PREFIXES). Every version 1 request is
+ * valid and means the same; a mapping without RGM_MAP_A_FAMILY is IPv4.
+ * Replies and events carry RGM_MAP_A_FAMILY for every mapping (a version 1
+ * client skips it as an attribute it does not know).
  *
  * Attribute validation is strict: unknown attributes, wrong lengths or
  * types, values out of range and unknown flag bits are rejected with EINVAL
- * (a flag attribute with a payload: ERANGE, netlink's own answer). Values
+ * (a flag attribute with a payload, or a 16-byte IPv6 address attribute of
+ * another length: ERANGE, netlink's own answer). Values
  * out of range and semantic errors carry an extack message naming the
  * attribute; errors of the attribute policy (length, type, flag mask) carry
  * netlink's generic message and the attribute's offset in the request
@@ -54,6 +76,27 @@
  *            RGM_MAP_A_OWNER:        u64 cookie chosen by the caller, used
  *                                    to delete or renew what one session
  *                                    installed (default 0)
+ *            RGM_MAP_A_FAMILY:       u8, AF_INET (default) or AF_INET6
+ *
+ *   An AF_INET6 mapping (a pinhole) takes the *_ADDR6 attributes instead of
+ *   the IPv4 ones (which it refuses, as an IPv4 mapping refuses *_ADDR6):
+ *            RGM_MAP_A_SERVER_ADDR6: 16 bytes, absent or ::: any server;
+ *                                    else not multicast, link-local,
+ *                                    loopback or v4-mapped
+ *            RGM_MAP_A_LOCAL_ADDR6:  16 bytes (required), a unicast address
+ *                                    inside a configured LAN prefix
+ *                                    (EADDRNOTAVAIL otherwise); never
+ *                                    unspecified, loopback, link-local,
+ *                                    multicast or v4-mapped (EINVAL)
+ *            RGM_MAP_A_LOCAL_PORT:   u16, within the managed range (ERANGE)
+ *                                    (required)
+ *            RGM_MAP_A_GLOBAL_ADDR6: 16 bytes, optional, must equal
+ *                                    RGM_MAP_A_LOCAL_ADDR6 (EINVAL)
+ *            RGM_MAP_A_GLOBAL_PORT:  u16, optional, must equal
+ *                                    RGM_MAP_A_LOCAL_PORT (EINVAL)
+ *   PROTO, STREAM, SERVER_PORT, LEASE and OWNER are as for IPv4. The key of
+ *   a pinhole is (proto, local addr, local port); replies and dumps carry
+ *   GLOBAL_ADDR6/PORT equal to LOCAL_ADDR6/PORT.
  *
  *   RGM_MAP_A_ID and the counters are output only and rejected here.
  *   Errors: EEXIST if (proto, global addr, global port) is taken, also
@@ -67,7 +110,10 @@
  *   Deletes by exactly one selector:
  *    RGM_A_MAP_ID: u32
  *    RGM_A_KEY: NLA_NESTED with RGM_MAP_A_PROTO, RGM_MAP_A_GLOBAL_ADDR,
- *               RGM_MAP_A_GLOBAL_PORT
+ *               RGM_MAP_A_GLOBAL_PORT; for a pinhole RGM_MAP_A_FAMILY
+ *               (AF_INET6), RGM_MAP_A_PROTO, RGM_MAP_A_GLOBAL_ADDR6,
+ *               RGM_MAP_A_GLOBAL_PORT (the pinhole's local address and
+ *               port)
  *    RGM_A_OWNER: u64, deletes every mapping with that owner cookie
  *    RGM_A_ALL: flag, deletes every mapping (flush)
  *   Conntrack entries created through a deleted mapping are removed before
@@ -85,6 +131,7 @@
  *            RGM_MAP_A_ID:           u32, unique in the netns, never 0
  *            RGM_MAP_A_EXPIRES:      u32, seconds of lease left
  *            RGM_MAP_A_PACKETS_IN:   u64, WAN to LAN packets translated
+ *                                    (or let through a pinhole)
  *            RGM_MAP_A_BYTES_IN:     u64
  *            RGM_MAP_A_PACKETS_OUT:  u64, LAN to WAN replies
  *            RGM_MAP_A_BYTES_OUT:    u64
@@ -105,6 +152,7 @@
  *   neighbour is free too (RTP and RTCP). Replies with RGM_A_PORTS, a nest of
  *   RGM_A_PORT (u16) in ascending order, or ENOSPC if not enough are free.
  *   Ports are not held: a later MAP_ADD may still find one taken (EEXIST).
+ *   IPv4 global addresses only.
  *
  * RGM_CMD_CONFIG_GET, RGM_CMD_CONFIG_SET
  * --------------------------------------
@@ -116,10 +164,24 @@
  *            RGM_CFG_A_MAX_MAPPINGS: u32, 1..RGM_MAX_MAPPINGS_LIMIT
  *                                    (default 65536)
  *            RGM_CFG_A_LEASE_MAX:    u32, 1..RGM_LEASE_LIMIT (default 86400)
+ *            RGM_CFG_A_LAN6_PREFIXES: NLA_NESTED of RGM_CFG_A_PREFIX6, at
+ *                                    most RGM_LAN6_PREFIXES_MAX, each
+ *                                    NLA_NESTED with
+ *                RGM_CFG_A_ADDR6:        16 bytes, the prefix; no bit set
+ *                                        past the length; not multicast,
+ *                                        link-local, loopback, v4-mapped
+ *                                        or unspecified (required)
+ *                RGM_CFG_A_PREFIX_LEN:   u8, 1..128 (required)
+ *                                    The IPv6 LAN: pinholes open to
+ *                                    addresses inside these prefixes, and
+ *                                    new IPv6 flows forwarded to them on a
+ *                                    managed port are rgm's to judge.
+ *                                    An empty nest removes them all.
  *   SET changes only the attributes present. It fails with EBUSY when an
  *   installed mapping would fall outside the new configuration (a removed
- *   global address, a port outside the new range, more mappings than the
- *   new maximum). GET replies with the whole configuration.
+ *   global address or LAN prefix, a port outside the new range, more
+ *   mappings than the new maximum). GET replies with the whole
+ *   configuration.
  *
  * RGM_CMD_STATS_GET
  * -----------------
@@ -136,7 +198,7 @@
 #define _UAPI_LINUX_RGM_H
 
 #define RGM_GENL_NAME		"rgm"
-#define RGM_GENL_VERSION	1
+#define RGM_GENL_VERSION	2
 #define RGM_MCGRP_EVENTS	"events"
 
 #define RGM_GLOBAL_ADDRS_MAX	16
@@ -144,6 +206,13 @@
 #define RGM_LEASE_LIMIT		(7U * 24 * 3600)
 #define RGM_PORTS_MAX		1024
 #define RGM_BATCH_MAX		64
+#define RGM_LAN6_PREFIXES_MAX	16
+
+/*
+ * The conntrack label bit rgm sets on every IPv6 flow it lets through a
+ * pinhole: the operator's forward chain accepts "ct label 127".
+ */
+#define RGM_CT_LABEL_PINHOLE	127
 
 #define RGM_DEFAULT_PORT_MIN	40000
 #define RGM_DEFAULT_PORT_MAX	49999
@@ -171,7 +240,8 @@ enum rgm_attr {
 	RGM_A_MAPPINGS,		/* nest of RGM_A_MAPPING */
 	RGM_A_MAPPING,		/* nest of RGM_MAP_A_* */
 	RGM_A_MAP_ID,		/* u32 */
-	RGM_A_KEY,		/* nest: RGM_MAP_A_PROTO, _GLOBAL_ADDR, _GLOBAL_PORT */
+	RGM_A_KEY,		/* nest: RGM_MAP_A_PROTO, _GLOBAL_ADDR, _GLOBAL_PORT
+				 * (IPv6: _FAMILY, _PROTO, _GLOBAL_ADDR6, _GLOBAL_PORT) */
 	RGM_A_OWNER,		/* u64 */
 	RGM_A_ALL,		/* flag */
 	RGM_A_LEASE,		/* u32 */
@@ -209,6 +279,10 @@ enum rgm_map_attr {
 	RGM_MAP_A_BYTES_OUT,	/* u64, output only */
 	RGM_MAP_A_DROPS,	/* u64, output only */
 	RGM_MAP_A_PAD,
+	RGM_MAP_A_FAMILY,	/* u8, AF_INET or AF_INET6 (version 2) */
+	RGM_MAP_A_SERVER_ADDR6,	/* 16 bytes, in6_addr */
+	RGM_MAP_A_GLOBAL_ADDR6,	/* 16 bytes, in6_addr */
+	RGM_MAP_A_LOCAL_ADDR6,	/* 16 bytes, in6_addr */
 	__RGM_MAP_A_MAX
 };
 #define RGM_MAP_A_MAX (__RGM_MAP_A_MAX - 1)
@@ -221,6 +295,10 @@ enum rgm_cfg_attr {
 	RGM_CFG_A_PORT_MAX,	/* u16 */
 	RGM_CFG_A_MAX_MAPPINGS,	/* u32 */
 	RGM_CFG_A_LEASE_MAX,	/* u32 */
+	RGM_CFG_A_LAN6_PREFIXES, /* nest of RGM_CFG_A_PREFIX6 (version 2) */
+	RGM_CFG_A_PREFIX6,	/* nest: RGM_CFG_A_ADDR6, RGM_CFG_A_PREFIX_LEN */
+	RGM_CFG_A_ADDR6,	/* 16 bytes, in6_addr */
+	RGM_CFG_A_PREFIX_LEN,	/* u8, 1..128 */
 	__RGM_CFG_A_MAX
 };
 #define RGM_CFG_A_MAX (__RGM_CFG_A_MAX - 1)
@@ -231,7 +309,8 @@ enum rgm_stats_attr {
 	RGM_STATS_A_ADDED,		/* installed since the netns began */
 	RGM_STATS_A_DELETED,		/* removed by command or flush */
 	RGM_STATS_A_EXPIRED,		/* removed by lease expiry */
-	RGM_STATS_A_TRANSLATED,		/* new flows bound to a mapping */
+	RGM_STATS_A_TRANSLATED,		/* new flows bound to a mapping or
+					 * let through a pinhole */
 	RGM_STATS_A_DROP_NO_MAPPING,	/* managed port, no mapping */
 	RGM_STATS_A_DROP_WRONG_SERVER,	/* mapping found, server filter failed */
 	RGM_STATS_A_DROP_NOT_RTP,	/* rtp mapping, datagram not RTP/RTCP v2 */
