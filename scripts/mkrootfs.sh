@@ -5,10 +5,11 @@
 # tests/deb_system_test.sh to boot with systemd-nspawn and install the
 # packages into. It holds systemd and the run-time libraries the packages
 # depend on (so that `apt-get install ./*.deb` inside needs no network),
-# and the tools the test drives them with. Cached by a hash of this script:
+# and the tools the test drives them with. Usage: mkrootfs.sh [PKG.deb...].
+# Cached by a hash of this script and of the packages' dependencies:
 #   build/rootfs/bookworm-HASH (a directory); build/rootfs/last -> it
 # A fresh build costs two to four minutes and about 250 MB; an unchanged
-# script costs a hash. Prints the directory on its last line.
+# script and dependency list cost a hash. Prints the directory on its last line.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -18,15 +19,22 @@ suite=bookworm
 include=(
 	# the init that starts the units, and what systemctl talks over
 	systemd systemd-sysv dbus
-	# the run-time libraries of the six packages (dpkg-shlibdeps' list)
-	libnl-3-200 libnl-genl-3-200 libgnutls30 libjson-c5 libsqlite3-0
-	libmicrohttpd12 libcurl3-gnutls libnftables1 libnetfilter-conntrack3
-	libminiupnpc17
 	# what the test runs inside: namespaces, nft, the operator's curl
 	iproute2 nftables curl ca-certificates
 )
 
-hash=$( { cat "$0"; echo "$mirror"; } | sha256sum | cut -c1-12)
+# The packages' own dependencies, read from the .deb files given as
+# arguments (first of each alternative, rgm's own left out): the container
+# has no network, so apt inside it must find them installed already.
+for deb in "$@"; do
+	dpkg-deb -f "$deb" Depends
+done | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' |
+	grep -v -e '^$' -e '^rgm-' | sort -u >"${TMPDIR:-/tmp}/mkrootfs.deps.$$"
+mapfile -t deps <"${TMPDIR:-/tmp}/mkrootfs.deps.$$"
+rm -f "${TMPDIR:-/tmp}/mkrootfs.deps.$$"
+include+=("${deps[@]}")
+
+hash=$( { cat "$0"; echo "$mirror"; printf '%s\n' "${deps[@]}"; } | sha256sum | cut -c1-12)
 out=build/rootfs/$suite-$hash
 if [ -f "$out/.rgm-rootfs-done" ]; then
 	ln -sfn "$suite-$hash" build/rootfs/last

@@ -61,7 +61,7 @@ trap cleanup EXIT
 # RGM_DEBS: a folder of already built packages instead
 debs=${RGM_DEBS:-$(scripts/mkdebs.sh 2>"$tmp/mkdebs.err" | tail -n 1)}
 [ -d "$debs" ] || { sed 's/^/# /' "$tmp/mkdebs.err" | tail -20; bail "the packages build (scripts/mkdebs.sh)"; }
-rootfs=$(scripts/mkrootfs.sh 2>"$tmp/mkrootfs.err" | tail -n 1)
+rootfs=$(scripts/mkrootfs.sh "$debs"/rgm-{gateway,confserver,portal,mediaserver,appliance}_*.deb 2>"$tmp/mkrootfs.err" | tail -n 1)
 [ -d "$rootfs" ] || { sed 's/^/# /' "$tmp/mkrootfs.err"; bail "a bookworm root file system (scripts/mkrootfs.sh)"; }
 content=$top/build/media-content
 scripts/mkcontent.sh "$content" >"$tmp/mkcontent.log" 2>&1 || bail "test titles made with ffmpeg"
