@@ -131,7 +131,7 @@ OBJS_db_test         := confserver/rgm_db.o $(DB_SCHEMA:.c=.o) confserver/rgm_au
 OBJS_confserver_cli_test := $(OBJS_db_test)
 # the gateway drivers' test supplies cs_log itself
 OBJS_cs_driver_test  := $(addprefix confserver/,driver.o link.o drv_rgm.o callhome.o \
-			drv_appliance.o grant.o metrics.o)
+			drv_appliance.o grant.o metrics.o fdres.o)
 OBJS_portal_api_test := portal/rgm_portal_api.o
 OBJS_rtp_test        := mediaserver/rgm_ts.o
 OBJS_pcp_test        := appliance/pcp.o

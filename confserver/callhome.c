@@ -10,7 +10,9 @@
  * stay the protocol's client although we are the TCP and TLS server.
  *
  * At most CS_CALLHOME_PENDING_MAX handshakes run at once, each within the
- * connect timeout; the others wait in the kernel's accept queue.
+ * connect timeout; the others wait in the kernel's accept queue. A
+ * connection that would take one of the descriptors kept for the API
+ * (call-home-fd-reserve, fdres.c) is closed at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,9 @@
 #include "link.h"
 #include "rgm_tls.h"
 
+#define CS_CALLHOME_PAUSE_MS	100	/* after accept() ran out of descriptors */
+#define CS_CALLHOME_PAUSE_LOG_MS 10000
+
 struct cs_callhome_pending {
 	int fd;
 	struct rgm_tls_conn *conn;
@@ -41,6 +46,9 @@ struct cs_callhome {
 	int lfd;
 	int wake[2];
 	bool stop;
+	struct cs_fdres fdres;
+	int64_t paused_until;		/* out of descriptors: accept nothing until */
+	int64_t pause_logged_at;
 	pthread_t thread;
 	struct cs_callhome_pending p[CS_CALLHOME_PENDING_MAX];
 	unsigned int n;
@@ -73,9 +81,27 @@ static void cs_callhome_accept(struct cs_callhome *h)
 		sl = sizeof(ss);
 		fd = accept4(h->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The connection stays queued and the listening
+				 * socket readable: polling it again at once would
+				 * spin a core. */
+				int64_t now = cs_now_ms();
+
+				h->paused_until = now + CS_CALLHOME_PAUSE_MS;
+				/* once in a while, not every pause */
+				if (now - h->pause_logged_at < CS_CALLHOME_PAUSE_LOG_MS &&
+				    h->pause_logged_at)
+					return;
+				h->pause_logged_at = now;
+			}
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				cs_log(CS_LOG_WARN, "call-home: accept: %m");
 			return;
+		}
+		if (!cs_fdres_admit(&h->fdres, cs_now_ms())) {
+			close(fd);
+			continue;
 		}
 		p = &h->p[h->n];
 		memset(p, 0, sizeof(*p));
@@ -166,8 +192,10 @@ static void *cs_callhome_main(void *arg)
 		pf[0].fd = h->wake[0];
 		pf[0].events = POLLIN;
 		/* Full: leave new ones in the accept queue. */
-		pf[1].fd = h->n < CS_CALLHOME_PENDING_MAX ? h->lfd : -1;
+		pf[1].fd = h->n < CS_CALLHOME_PENDING_MAX && now >= h->paused_until ? h->lfd : -1;
 		pf[1].events = POLLIN;
+		if (now < h->paused_until && h->paused_until < until)
+			until = h->paused_until;
 		for (i = 0; i < h->n; i++) {
 			pf[i + 2].fd = h->p[i].fd;
 			pf[i + 2].events = rgm_tls_conn_want_write(h->p[i].conn) ? POLLOUT : POLLIN;
@@ -245,6 +273,8 @@ int cs_callhome_start(const struct cs_driver_env *env, struct cs_links *links,
 		h->env.connect_timeout_ms = 5000;
 	h->links = links;
 	h->wake[0] = h->wake[1] = -1;
+	cs_fdres_init(&h->fdres, env->callhome_fd_reserve ? env->callhome_fd_reserve :
+			  CS_FDRES_DEFAULT);
 	h->tls = rgm_tls_new(&o, err, errlen);
 	if (!h->tls)
 		goto err;

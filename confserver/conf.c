@@ -297,6 +297,8 @@ static int conf_key(struct cs_conf *c, const char *key, const char *v, unsigned 
 		{ "request-timeout", offsetof(struct cs_conf, request_timeout), 1, 600 },
 		{ "idle-timeout", offsetof(struct cs_conf, idle_timeout), 1, 86400 },
 		{ "max-connections", offsetof(struct cs_conf, max_connections), 1, 65536 },
+		{ "call-home-fd-reserve", offsetof(struct cs_conf, callhome_fd_reserve), 16,
+		  1048576 },
 	};
 	unsigned int i;
 
@@ -389,6 +391,7 @@ static void conf_defaults(struct cs_conf *c)
 	c->request_timeout = 10;
 	c->idle_timeout = 300;
 	c->max_connections = 256;
+	c->callhome_fd_reserve = CS_FDRES_DEFAULT;
 }
 
 static int conf_key_fn(void *priv, const char *key, const char *val, unsigned int line,

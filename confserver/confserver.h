@@ -89,6 +89,7 @@ struct cs_conf {
 	unsigned int request_timeout;	/* s */
 	unsigned int idle_timeout;	/* s */
 	unsigned int max_connections;
+	unsigned int callhome_fd_reserve;	/* descriptors call-home may not take */
 };
 
 /* Reads and checks path; err gets "FILE:LINE: message" (or "FILE: message"
@@ -171,8 +172,31 @@ void cs_metrics_request(unsigned int route, const char *method, const char *path
 			unsigned int status, uint64_t us);
 /* A TLS handshake with a gateway refused or failed (dialed, or called home). */
 void cs_metrics_handshake_failed(enum cs_metrics_hs where);
+/* A call-home connection closed at once: the descriptor reserve (fdres.c). */
+void cs_metrics_callhome_refused(void);
 /* The text of a scrape; malloc'd, NULL when out of memory. */
 char *cs_metrics_text(const struct cs_service_counts *c, size_t *len);
+
+/* fdres.c: descriptors kept from call-home gateways for the API */
+#define CS_FDRES_DEFAULT	256	/* call-home-fd-reserve */
+struct cs_fdres {
+	unsigned int reserve;
+	uint64_t limit;			/* RLIMIT_NOFILE (soft) */
+	uint64_t open;			/* at the last count */
+	uint64_t since;			/* admitted since */
+	int64_t counted_at;		/* ms, cs_now_ms() */
+	bool counted;
+	uint64_t refused;		/* since the last log line */
+	int64_t logged_at;
+};
+/* Raises RLIMIT_NOFILE's soft limit to the hard one (serve, at start). */
+void cs_fdres_raise(void);
+/* The process's open descriptors, or -errno. */
+int cs_fdres_count(void);
+void cs_fdres_init(struct cs_fdres *r, unsigned int reserve);
+/* A connection was just accepted (its descriptor is open): keep it? false:
+ * close it, it is counted and logged. One thread's (no lock). */
+bool cs_fdres_admit(struct cs_fdres *r, int64_t now);
 
 /* http.c */
 struct cs_http;

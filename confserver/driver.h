@@ -120,6 +120,7 @@ struct cs_driver_env {
 	unsigned int connect_timeout_ms;	/* TCP connect + TLS handshake */
 	unsigned int idle_timeout_ms;		/* an unused gateway connection is closed */
 	const char *callhome_listen;		/* "HOST:PORT" or NULL: no call-home */
+	unsigned int callhome_fd_reserve;	/* 0: CS_FDRES_DEFAULT */
 	const char *grant_key;			/* Ed25519 PEM key file, or NULL */
 	/* The service's hooks (any thread; they lock what they need). They
 	 * run on a driver's own threads (rgm: a link's), which answer the

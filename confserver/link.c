@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,11 @@
 #define CS_LINK_OUT_LIMIT	(8 * (RGM_FRAME_HDR + RGM_FRAME_MAX))
 #define CS_LINK_JSON_DEPTH	16
 #define CS_LINK_RELEASES	1024	/* query-first releases remembered */
+/* A link thread's stack, instead of glibc's 8 MB default (RLIMIT_STACK):
+ * its deepest calls are a GnuTLS handshake, getaddrinfo() for a dial and
+ * the service's hooks into SQLite, a few tens of KB (performance.rst,
+ * "Fleet"); 256 KB leaves a wide margin. Only touched pages are resident. */
+#define CS_LINK_STACK		(256 * 1024)
 
 enum cs_link_state {
 	CS_LINK_IDLE,		/* no connection */
@@ -74,6 +80,17 @@ struct cs_reqq {
 	unsigned int n;
 };
 
+/* 24 KB: allocated only when the link's first negotiation needs it, so an
+ * idle gateway (most of a fleet) does not pay for it. */
+struct cs_link_ports {
+	uint8_t claimed[2][65536 / 8];
+	struct cs_link_release {
+		uint64_t seq;
+		uint16_t port;
+		uint8_t tcp, span;
+	} rel[CS_LINK_RELEASES];
+};
+
 struct cs_link {
 	struct cs_links *tab;
 	int refs;			/* atomic */
@@ -82,7 +99,7 @@ struct cs_link {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* replies, state changes */
-	int wake[2];			/* callers -> thread */
+	int wake;			/* eventfd: callers -> thread */
 
 	/* under lock */
 	bool stop;
@@ -106,13 +123,8 @@ struct cs_link {
 	 * pick the same free port from their queries; and the last releases,
 	 * numbered, as an answer to a query sent before one may still list
 	 * its ports as free. */
-	uint8_t claimed[2][65536 / 8];
+	struct cs_link_ports *ports;	/* allocated by the first claim */
 	unsigned int n_claimed[2];
-	struct cs_link_release {
-		uint64_t seq;
-		uint16_t port;
-		uint8_t tcp, span;
-	} rel[CS_LINK_RELEASES];
 	uint64_t rel_seq;		/* of the newest; rel[seq % N] */
 
 	/* the thread's */
@@ -128,6 +140,7 @@ struct cs_link {
 
 struct cs_links {
 	struct cs_driver_env env;
+	pthread_attr_t attr;		/* the links' threads: CS_LINK_STACK */
 	pthread_mutex_t lock;
 	struct cs_link **v;
 	size_t n, cap;
@@ -187,19 +200,20 @@ static void cs_req_free(struct cs_req *r)
 
 static void cs_link_wake(struct cs_link *l)
 {
-	char c = 1;
+	uint64_t one = 1;
 
-	/* A full pipe already wakes the thread. */
-	if (write(l->wake[1], &c, 1) < 0 && errno != EAGAIN)
+	/* A full counter already wakes the thread. */
+	if (write(l->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		cs_log(CS_LOG_WARN, "gateway %s: cannot wake its link: %m", l->gw.id);
 }
 
 static void cs_link_drain(struct cs_link *l)
 {
-	char buf[64];
+	uint64_t n;
 
-	while (read(l->wake[0], buf, sizeof(buf)) > 0)
-		;
+	/* one read resets the counter (no EFD_SEMAPHORE) */
+	if (read(l->wake, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		cs_log(CS_LOG_WARN, "gateway %s: cannot read its wake counter: %m", l->gw.id);
 }
 
 static bool cs_link_stopping(struct cs_link *l)
@@ -230,7 +244,7 @@ static int cs_link_wait_fd(struct cs_link *l, int fd, short events, int64_t dead
 {
 	struct pollfd p[2] = {
 		{ .fd = fd, .events = events },
-		{ .fd = l->wake[0], .events = POLLIN },
+		{ .fd = l->wake, .events = POLLIN },
 	};
 	int64_t now;
 	int n;
@@ -979,7 +993,7 @@ static void cs_link_serve(struct cs_link *l)
 	p[0].events = POLLIN;
 	if (rgm_frame_out_pending(&l->out) || l->send_len)
 		p[0].events |= POLLOUT;
-	p[1].fd = l->wake[0];
+	p[1].fd = l->wake;
 	p[1].events = POLLIN;
 	pthread_mutex_unlock(&l->lock);
 	n = poll(p, 2, timeout);
@@ -1012,7 +1026,7 @@ static void *cs_link_main(void *arg)
 			}
 			pthread_mutex_unlock(&l->lock);
 			{
-				struct pollfd p = { .fd = l->wake[0], .events = POLLIN };
+				struct pollfd p = { .fd = l->wake, .events = POLLIN };
 
 				if (poll(&p, 1, -1) > 0)
 					cs_link_drain(l);
@@ -1293,7 +1307,7 @@ static bool cs_link_released_since(const struct cs_link *l, bool tcp, uint32_t p
 	if (l->rel_seq - since > CS_LINK_RELEASES)
 		return true;
 	for (q = l->rel_seq; q > since; q--) {
-		r = &l->rel[q % CS_LINK_RELEASES];
+		r = &l->ports->rel[q % CS_LINK_RELEASES];
 		if (r->tcp == tcp && r->port < end && port < (uint32_t)r->port + r->span)
 			return true;
 	}
@@ -1312,11 +1326,19 @@ uint64_t cs_link_claim_seq(struct cs_link *l)
 
 bool cs_link_claim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span, uint64_t since)
 {
-	uint8_t *map = l->claimed[tcp];
 	uint32_t p, end = (uint32_t)port + span;
 	bool ok = end <= 65536;
+	uint8_t *map;
 
 	pthread_mutex_lock(&l->lock);
+	if (!l->ports)
+		l->ports = calloc(1, sizeof(*l->ports));
+	if (!l->ports) {
+		/* not claimed: the caller picks nothing it cannot hold */
+		pthread_mutex_unlock(&l->lock);
+		return false;
+	}
+	map = l->ports->claimed[tcp];
 	for (p = port; ok && p < end; p++)
 		ok = !cs_link_bit(map, p);
 	if (ok)
@@ -1331,11 +1353,21 @@ bool cs_link_claim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span
 
 void cs_link_unclaim(struct cs_link *l, bool tcp, uint16_t port, unsigned int span, bool sent)
 {
-	uint8_t *map = l->claimed[tcp];
 	uint32_t p, end = (uint32_t)port + span;
 	struct cs_link_release *r;
+	uint8_t *map;
 
 	pthread_mutex_lock(&l->lock);
+	if (!l->ports) {
+		/* Nothing was claimed (claims allocate it). A release must
+		 * still be seen: step past what the ring holds, so every query
+		 * sent before now counts as stale. */
+		if (sent)
+			l->rel_seq += CS_LINK_RELEASES + 1;
+		pthread_mutex_unlock(&l->lock);
+		return;
+	}
+	map = l->ports->claimed[tcp];
 	for (p = port; p < end && p < 65536; p++) {
 		if (cs_link_bit(map, p)) {
 			map[p / 8] &= ~(1u << (p % 8));
@@ -1343,7 +1375,7 @@ void cs_link_unclaim(struct cs_link *l, bool tcp, uint16_t port, unsigned int sp
 		}
 	}
 	if (sent) {
-		r = &l->rel[++l->rel_seq % CS_LINK_RELEASES];
+		r = &l->ports->rel[++l->rel_seq % CS_LINK_RELEASES];
 		*r = (struct cs_link_release){
 			.seq = l->rel_seq, .port = port, .tcp = tcp, .span = span,
 		};
@@ -1385,8 +1417,8 @@ static void cs_link_free(struct cs_link *l)
 	free(l->hello_cmd);
 	free(l->hello_res);
 	rgm_tls_put(l->tls);
-	close(l->wake[0]);
-	close(l->wake[1]);
+	close(l->wake);
+	free(l->ports);
 	pthread_cond_destroy(&l->cond);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
@@ -1438,8 +1470,10 @@ static struct cs_link *cs_link_new(struct cs_links *t, const struct rgm_db_gatew
 			return NULL;
 		}
 	}
-	if (pipe2(l->wake, O_NONBLOCK | O_CLOEXEC)) {
-		snprintf(err, errlen, "pipe: %m");
+	/* one descriptor, not a pipe's two: a fleet's links are most of ours */
+	l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->wake < 0) {
+		snprintf(err, errlen, "eventfd: %m");
 		goto err_pipe;
 	}
 	pthread_mutex_init(&l->lock, NULL);
@@ -1447,12 +1481,11 @@ static struct cs_link *cs_link_new(struct cs_links *t, const struct rgm_db_gatew
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&l->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&l->thread, NULL, cs_link_main, l)) {
+	if (pthread_create(&l->thread, &t->attr, cs_link_main, l)) {
 		snprintf(err, errlen, "cannot start a thread for gateway %s", gw->id);
 		pthread_cond_destroy(&l->cond);
 		pthread_mutex_destroy(&l->lock);
-		close(l->wake[0]);
-		close(l->wake[1]);
+		close(l->wake);
 		goto err_pipe;
 	}
 	return l;
@@ -1486,6 +1519,13 @@ int cs_links_new(const struct cs_driver_env *env, struct cs_links **out, char *e
 		t->env.connect_timeout_ms = 5000;
 	if (!t->env.idle_timeout_ms)
 		t->env.idle_timeout_ms = 300000;
+	pthread_attr_init(&t->attr);
+	if (pthread_attr_setstacksize(&t->attr, CS_LINK_STACK)) {
+		snprintf(err, errlen, "cannot set the links' stack size");
+		pthread_attr_destroy(&t->attr);
+		free(t);
+		return -EINVAL;
+	}
 	pthread_mutex_init(&t->lock, NULL);
 	*out = t;
 	return 0;
@@ -1500,6 +1540,7 @@ void cs_links_free(struct cs_links *t)
 	for (i = 0; i < t->n; i++)
 		cs_link_retire(t->v[i]);
 	free(t->v);
+	pthread_attr_destroy(&t->attr);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

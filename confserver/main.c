@@ -335,6 +335,8 @@ static int cs_serve(const struct cs_conf *c)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* a fleet of call-home gateways is a descriptor each */
+	cs_fdres_raise();
 
 	if (cs_service_new(c, &svc, err, sizeof(err))) {
 		cs_log(CS_LOG_ERR, "%s", err);

@@ -19,6 +19,7 @@ struct cs_metrics_route {
 
 static struct cs_metrics_route cs_metrics_routes[CS_METRICS_ROUTES];
 static uint64_t cs_metrics_hs[__CS_HS_MAX];
+static uint64_t cs_metrics_ch_refused;
 
 void cs_metrics_request(unsigned int route, const char *method, const char *path,
 			unsigned int status, uint64_t us)
@@ -39,6 +40,11 @@ void cs_metrics_handshake_failed(enum cs_metrics_hs where)
 {
 	if (where < __CS_HS_MAX)
 		rgm_counter_add(&cs_metrics_hs[where], 1);
+}
+
+void cs_metrics_callhome_refused(void)
+{
+	rgm_counter_add(&cs_metrics_ch_refused, 1);
 }
 
 char *cs_metrics_text(const struct cs_service_counts *c, size_t *len)
@@ -87,6 +93,11 @@ char *cs_metrics_text(const struct cs_service_counts *c, size_t *len)
 		rgm_prom_u64(&p, "rgm_confserver_gateway_handshakes_failed_total", labels,
 			     rgm_counter_get(&cs_metrics_hs[i]));
 	}
+	rgm_prom_family(&p, "rgm_confserver_callhome_refused_total", "counter",
+			"Call-home connections closed at once: the process's descriptors were "
+			"within call-home-fd-reserve of its limit.");
+	rgm_prom_u64(&p, "rgm_confserver_callhome_refused_total", NULL,
+		     rgm_counter_get(&cs_metrics_ch_refused));
 	rgm_prom_family(&p, "rgm_confserver_gateways", "gauge", "Gateways enrolled.");
 	rgm_prom_u64(&p, "rgm_confserver_gateways", NULL, c->gateways);
 	rgm_prom_family(&p, "rgm_confserver_sessions", "gauge",
