@@ -759,14 +759,17 @@ static int drv_rgm_install(struct drv_rgm *d, struct cs_call *call, const struct
 			   const char *session, const struct rgm_api_configure *req,
 			   const uint16_t *ports, struct cs_configured *out)
 {
-	struct drv_rgm_plan plan = { 0 };
+	struct drv_rgm_plan plan;
 	struct cs_link_info info;
 	struct in_addr gaddr;
 	struct cs_link *l;
+	bool again = true;
 	uint32_t lease;
 	int ret;
 
+retry:
 	memset(out, 0, sizeof(*out));
+	memset(&plan, 0, sizeof(plan));
 	l = drv_rgm_prepare(d, call, gw, session, req, &info, &gaddr, &lease);
 	if (!l)
 		return -1;
@@ -793,6 +796,18 @@ static int drv_rgm_install(struct drv_rgm *d, struct cs_call *call, const struct
 		break;
 	}
 out:
+	/* built from the previous connection's hello, refused, and the new
+	 * one says otherwise: once more, from the new hello (the failed
+	 * attempt rolled back what it made) */
+	if (ret && again && cs_link_hello_changed(l, &info)) {
+		cs_log(CS_LOG_INFO, "gateway %s: session %s: the gateway came back with "
+		       "other addresses, ports or lease-max (%s): again with those",
+		       gw->rec.id, session, call->err.msg);
+		cs_link_put(l);
+		memset(&call->err, 0, sizeof(call->err));
+		again = false;
+		goto retry;
+	}
 	cs_link_put(l);
 	return ret;
 }
@@ -838,17 +853,29 @@ static int drv_rgm_renew(void *state, struct cs_call *call, const struct cs_gate
 	struct cs_link *l;
 	int ret = -1;
 
+	bool again = true;
+	uint32_t want = lease;
+
 	l = drv_rgm_link(d, call, gw);
 	if (!l)
 		return -1;
+retry:
 	if (cs_link_ready_early(l, call, &info))
 		goto out;
+	lease = want;
 	if (info.lease_max && lease > info.lease_max)
 		lease = info.lease_max;
 	o = drv_rgm_req_new("renew", session);
 	json_object_object_add(o, "lease", json_object_new_int64(lease));
 	ret = drv_rgm_send(l, call, gw, o, &rep);
 	json_object_put(rep);
+	rep = NULL;
+	/* as in drv_rgm_install(): built from an older hello, refused */
+	if (ret && again && cs_link_hello_changed(l, &info)) {
+		memset(&call->err, 0, sizeof(call->err));
+		again = false;
+		goto retry;
+	}
 out:
 	cs_link_put(l);
 	return ret;

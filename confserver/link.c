@@ -1131,6 +1131,27 @@ int cs_link_ready_early(struct cs_link *l, struct cs_call *call, struct cs_link_
 	return 0;
 }
 
+/*
+ * A request pipelined behind a redial's hello was built from the earlier
+ * connection's hello; rgmd may have come back with other addresses, ports
+ * or lease-max (a restart with a new configuration) and refused it for
+ * that. By the time its reply is in, the new hello's answer is in l->info.
+ */
+bool cs_link_hello_changed(struct cs_link *l, const struct cs_link_info *info)
+{
+	const struct cs_link_info *now = &l->info;
+	bool changed;
+
+	pthread_mutex_lock(&l->lock);
+	changed = now->handshakes != info->handshakes &&
+		  (now->n_addrs != info->n_addrs ||
+		   memcmp(now->addrs, info->addrs, info->n_addrs * sizeof(info->addrs[0])) ||
+		   now->has_ports != info->has_ports || now->port_min != info->port_min ||
+		   now->port_max != info->port_max || now->lease_max != info->lease_max);
+	pthread_mutex_unlock(&l->lock);
+	return changed;
+}
+
 int cs_link_ready(struct cs_link *l, struct cs_call *call, struct cs_link_info *info)
 {
 	char *cmd, *res;

@@ -78,6 +78,13 @@ int cs_link_ready(struct cs_link *l, struct cs_call *call, struct cs_link_info *
 int cs_link_ready_early(struct cs_link *l, struct cs_call *call, struct cs_link_info *info);
 
 /*
+ * Did a hello answered since info was taken (by cs_link_ready_early())
+ * change the addresses, port range or lease-max the request was built
+ * from? Then a refusal may be stale: the caller tries once more.
+ */
+bool cs_link_hello_changed(struct cs_link *l, const struct cs_link_info *info);
+
+/*
  * Sends req (an object with "op" and its fields; "v" and "id" are added)
  * and waits for its reply: 0 with *reply, which may be an error reply
  * ("ok": false), or -1 with call->err (unreachable, timeout, untrusted,

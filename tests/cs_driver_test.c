@@ -1598,6 +1598,58 @@ TEST_F(drv, redial_pipelines_the_request_behind_hello)
 	EXPECT_EQ(2, self->f->handshakes);
 }
 
+/*
+ * The pipelined request was built from the earlier connection's hello. A
+ * gateway that came back with another port range may refuse it for that;
+ * the driver sends it once more, built from the new hello. A refusal with
+ * the hello unchanged stands.
+ */
+TEST_F(drv, refusal_after_a_changed_hello_is_retried_once)
+{
+	struct rgm_api_configure req;
+	struct cs_configured out;
+	struct cs_call call;
+
+	self->env.idle_timeout_ms = 200;
+	self->gw.strategy = CS_STRATEGY_GATEWAY_CHOOSES;
+	ASSERT_EQ(0, start(_metadata, self));
+	mk_req(&req);
+	mk_call(&call, 5000);
+	ASSERT_EQ(0, self->d->configure(self->state, &call, &self->gw, SESSION, &req, &out));
+	EXPECT_EQ(1, self->f->ops[RGM_OP_MAP]);
+	ASSERT_TRUE(FAKE_UNTIL(self->f, self->f->closed == 1, 5000));
+
+	/* "restarted" with a narrower range; the stale request is refused */
+	pthread_mutex_lock(&self->f->lock);
+	self->f->max = FAKE_MIN + 9;
+	self->f->refuse_op = RGM_OP_MAP;
+	self->f->refuse_code = RGM_ERR_POLICY_DENIED;
+	self->f->refuse_times = 1;
+	self->f->hold_hello = true;
+	pthread_mutex_unlock(&self->f->lock);
+	mk_call(&call, 5000);
+	ASSERT_EQ(0, self->d->configure(self->state, &call, &self->gw,
+					"s-0123456789abcdef0123456789abcdc1", &req, &out)) {
+		TH_LOG("%s", call.err.msg);
+	}
+	EXPECT_EQ(3, self->f->ops[RGM_OP_MAP]);
+	EXPECT_EQ(1, self->f->behind_hello);
+	EXPECT_EQ(2, self->f->handshakes);
+
+	/* same hello on the same connection: refused once, and that stands */
+	pthread_mutex_lock(&self->f->lock);
+	self->f->refuse_op = RGM_OP_MAP;
+	self->f->refuse_times = 1;
+	pthread_mutex_unlock(&self->f->lock);
+	mk_call(&call, 5000);
+	EXPECT_EQ(-1, self->d->configure(self->state, &call, &self->gw,
+					 "s-0123456789abcdef0123456789abcdc2", &req, &out));
+	EXPECT_EQ(CS_FAIL_POLICY, call.err.fail);
+	EXPECT_STREQ("policy-denied", call.err.gw_code);
+	EXPECT_EQ(4, self->f->ops[RGM_OP_MAP]);
+	EXPECT_TRUE(audit_matches(self->f));
+}
+
 /* The driver with call-home on 127.0.0.1:port and gw-a a calling-home
  * gateway (known by its pin). */
 static int start_call_home(struct __test_metadata *_metadata, FIXTURE_DATA(drv) *self,
